@@ -1,0 +1,25 @@
+#pragma once
+// Where lower layers report measurements. The Prometheus implementation
+// lives in http/ (which serves /metrics); lower layers see only this.
+
+#include <string_view>
+
+namespace ff {
+
+class metrics_sink {
+public:
+  virtual ~metrics_sink() = default;
+  // One backend operation (op = the Lua function / SQL operation name).
+  virtual void backend_call(std::string_view op, double seconds, bool ok) = 0;
+  // A request refused because a bounded queue was full (pool = its name).
+  virtual void queue_rejected(std::string_view pool) = 0;
+};
+
+// Discards everything; for tests and tools.
+class null_metrics_sink final : public metrics_sink {
+public:
+  void backend_call(std::string_view, double, bool) override {}
+  void queue_rejected(std::string_view) override {}
+};
+
+} // namespace ff

@@ -1,0 +1,35 @@
+#pragma once
+// Prometheus metrics of the node (prometheus-cpp registry, text exposition
+// served by GET /metrics). Also the metrics_sink handed to lower layers.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/metrics_sink.hpp"
+
+namespace ff {
+
+class prometheus_metrics final : public metrics_sink {
+public:
+  prometheus_metrics();
+  ~prometheus_metrics() override;
+
+  // ff_http_requests_total / ff_http_request_duration_seconds with labels
+  // method, path (route template or "unknown"), status.
+  void http_request(std::string_view method, std::string_view route, unsigned status,
+                    double seconds);
+  // ff_backend_call_duration_seconds{op,outcome}
+  void backend_call(std::string_view op, double seconds, bool ok) override;
+  // ff_queue_rejected_total{pool}
+  void queue_rejected(std::string_view pool) override;
+
+  // The whole registry in Prometheus text format 0.0.4.
+  std::string serialize() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace ff
