@@ -1,0 +1,34 @@
+#pragma once
+// The actor side of the node: the CAF actor system, the node actor and the
+// engine_gateway the HTTP layer calls. Hides every CAF type from main().
+
+#include <chrono>
+#include <memory>
+
+#include "actors/backend_actor.hpp"
+#include "actors/engine_gateway.hpp"
+#include "config/config.hpp"
+#include "core/metrics_sink.hpp"
+
+namespace ff {
+
+class actor_runtime {
+public:
+  // Spawns the node actor, which spawns the backend pool (each actor builds
+  // its connection with `factory`) and the partition actors.
+  actor_runtime(const node_config& cfg, backend_factory factory, metrics_sink& metrics);
+  ~actor_runtime();
+  actor_runtime(const actor_runtime&) = delete;
+  actor_runtime& operator=(const actor_runtime&) = delete;
+
+  engine_gateway& gateway();
+  // Stops every actor and waits for them (the backend actors finish the
+  // call they are in). Idempotent; the destructor calls it.
+  void shutdown();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace ff
