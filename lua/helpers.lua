@@ -1,0 +1,101 @@
+-- Shared helpers for every area file. This file comes first in the
+-- concatenation (lua/CMakeLists.txt), right after the generated header
+-- that defines FF_LIBRARY_VERSION.
+--
+-- Conventions (execution-model.md §0):
+--   * success is {1, 'OK', ...} (or another status such as 'DUPLICATE'),
+--     failure is {0, '<snake_case_code>', detail...}, both as normal replies;
+--   * every returned scalar is a string;
+--   * "unset" fields hold '' (never HDEL);
+--   * numeric ARGV arrive as decimal strings and are validated here.
+--
+-- A function library may not create globals, so everything is `local`.
+-- Lua allows at most 200 locals in one chunk: area files register their
+-- functions inline (`redis.register_function('ff_x', function(keys, args)`)
+-- and keep module-level locals for shared helpers and constants only.
+
+local function ff_ok(...)
+  return {1, 'OK', ...}
+end
+
+-- A success reply with a status other than OK ('DUPLICATE', 'NOT_FOUND', ...).
+local function ff_status(status, ...)
+  return {1, status, ...}
+end
+
+local function ff_err(code, ...)
+  return {0, code, ...}
+end
+
+-- Server clock in epoch milliseconds.
+local function ff_now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function ff_is_set(v)
+  return v ~= nil and v ~= false and v ~= ''
+end
+
+-- Exact decimal text of an integral number. tostring() keeps only 14
+-- significant digits, which is not enough for queue scores (~16 digits).
+local function ff_int_str(n)
+  return string.format('%.0f', n)
+end
+
+-- Decimal integer text -> number, or nil. At most 15 digits so every
+-- accepted value is exact in a double.
+local function ff_parse_int(s)
+  if type(s) ~= 'string' then
+    return nil
+  end
+  local digits = string.match(s, '^%-?(%d+)$')
+  if digits == nil or #digits > 15 then
+    return nil
+  end
+  return tonumber(s)
+end
+
+-- Reads a numeric ARGV slot. Returns the number, or nil plus the
+-- `invalid_input` reply to send back. With `optional`, an empty slot gives
+-- nil and no error. `min` / `max` are inclusive bounds (nil = unbounded).
+local function ff_arg_int(value, name, optional, min, max)
+  if optional and (value == nil or value == '') then
+    return nil, nil
+  end
+  local n = ff_parse_int(value)
+  if n == nil then
+    return nil, ff_err('invalid_input', name .. ':not_an_integer')
+  end
+  if (min ~= nil and n < min) or (max ~= nil and n > max) then
+    return nil, ff_err('invalid_input', name .. ':out_of_range')
+  end
+  return n, nil
+end
+
+-- Decodes a JSON object. Returns the table, or nil when the text is not a
+-- JSON object (cjson turns both {} and [] into an empty table).
+local function ff_decode_json_object(text)
+  local ok, value = pcall(cjson.decode, text)
+  if not ok or type(value) ~= 'table' then
+    return nil
+  end
+  return value
+end
+
+-- HSET of a Lua table of field -> string value; no-op when empty. Sent in
+-- batches because unpack() is bounded by the Lua C stack (~8000 values).
+local function ff_hset_table(key, fields)
+  local argv = {}
+  for field, value in pairs(fields) do
+    argv[#argv + 1] = field
+    argv[#argv + 1] = value
+    if #argv >= 1000 then
+      redis.call('HSET', key, unpack(argv))
+      argv = {}
+    end
+  end
+  if #argv > 0 then
+    redis.call('HSET', key, unpack(argv))
+  end
+end
