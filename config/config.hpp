@@ -72,6 +72,9 @@ struct config_parse_result {
   std::string error;      // non-empty: print to stderr, exit 1
   std::string output;     // non-empty: print to stdout (help text)
   bool exit_now = false;  // exit with code 0 after printing output
+  // Accepted but doubtful settings (a CORS entry dropped, a boolean that is
+  // neither 1/true nor 0/false, an ignored alias): log each at warn level.
+  std::vector<std::string> warnings;
 };
 
 config_parse_result parse_config(int argc, const char* const* argv, env_lookup env, void* ctx);

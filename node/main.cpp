@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   }
   ff::node_config cfg = *parsed.config;
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  for (const auto& warning : parsed.warnings) spdlog::warn("{}", warning);
 
   if (cfg.print_config) {
     std::cout << ff::describe_config(cfg) << std::flush;

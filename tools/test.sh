@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds everything and runs the whole test suite with ctest, exiting with
+# ctest's status. FF_SANITIZE=1 builds into build-asan with AddressSanitizer
+# and UndefinedBehaviorSanitizer instead.
+# shellcheck disable=SC2317 # the functions below run from the EXIT trap
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ "${FF_SANITIZE:-0}" = 1 ]; then
+  build_dir=build-asan
+  sanitize=ON
+else
+  build_dir=build
+  sanitize=OFF
+fi
+
+# Every temporary folder of the tests (fixtures create theirs under TMPDIR,
+# and their redis-server children run inside them) lives here, so the
+# cleanup can find what this run started and nothing else.
+run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/ff-test-run-XXXXXX")"
+
+# redis-server processes whose working folder is inside this run's folder.
+stray_redis_pids() {
+  local proc cwd
+  for proc in /proc/[0-9]*; do
+    [ "$(cat "$proc/comm" 2>/dev/null)" = redis-server ] || continue
+    cwd="$(readlink "$proc/cwd" 2>/dev/null)" || continue
+    case "$cwd" in
+      "$run_tmp" | "$run_tmp"/*) echo "${proc#/proc/}" ;;
+    esac
+  done
+}
+
+cleanup() {
+  local pids
+  pids="$(stray_redis_pids)"
+  if [ -n "$pids" ]; then
+    echo "test.sh: stopping stray redis-server: ${pids//$'\n'/ }" >&2
+    # shellcheck disable=SC2086 # one pid per word
+    kill -TERM $pids 2>/dev/null || true
+    sleep 1
+    pids="$(stray_redis_pids)"
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+  fi
+  rm -rf "$run_tmp"
+  echo "test.sh: wall time ${SECONDS}s"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash tools/install-deps.sh
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFF_SANITIZE="$sanitize"
+cmake --build "$build_dir" -j2
+
+status=0
+TMPDIR="$run_tmp" ctest --test-dir "$build_dir" --output-on-failure -j2 || status=$?
+exit "$status"
