@@ -17,10 +17,6 @@
 
 #include "tests/support/http_client.hpp"
 
-#ifndef FF_NODE_BINARY
-#define FF_NODE_BINARY "ff-node"
-#endif
-
 namespace ff::test {
 
 namespace {
@@ -107,9 +103,11 @@ std::uint16_t free_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
-process_result run_node_to_exit(const std::map<std::string, std::string>& env,
+process_result run_node_to_exit(std::map<std::string, std::string> env,
                                 const std::vector<std::string>& args,
                                 std::chrono::milliseconds timeout) {
+  if (!env.count("FF_LISTEN_ADDR"))
+    env["FF_LISTEN_ADDR"] = "127.0.0.1:" + std::to_string(free_loopback_port());
   auto log_path = temp_log_path();
   pid_t pid = spawn_node(env, args, log_path);
   process_result result;

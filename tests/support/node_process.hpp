@@ -18,7 +18,8 @@ struct process_result {
 };
 
 // Runs the node to completion (for boot failures, --help, --print-config).
-process_result run_node_to_exit(const std::map<std::string, std::string>& env,
+// FF_LISTEN_ADDR defaults to 127.0.0.1 on a free port.
+process_result run_node_to_exit(std::map<std::string, std::string> env,
                                 const std::vector<std::string>& args,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
 

@@ -1,0 +1,272 @@
+#include "http/json_codec.hpp"
+
+#include <rapidjson/error/en.h>
+
+namespace ff {
+
+http_response json_error(unsigned status, std::string_view error, std::string_view kind,
+                         std::optional<bool> retryable, std::string_view detail) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  write_key(w, "error");
+  write_string(w, error);
+  if (!kind.empty()) {
+    write_key(w, "kind");
+    write_string(w, kind);
+  }
+  if (retryable) {
+    write_key(w, "retryable");
+    w.Bool(*retryable);
+  }
+  if (!detail.empty()) {
+    write_key(w, "detail");
+    write_string(w, detail);
+  }
+  w.EndObject();
+  return http_response::json(status, std::string(buf.GetString(), buf.GetSize()));
+}
+
+http_response unsupported_media_type(std::string_view detail) {
+  return json_error(415, "invalid JSON: Unsupported Media Type", "invalid_input", std::nullopt,
+                    detail);
+}
+
+http_response malformed_json(std::string_view detail) {
+  return json_error(400, "invalid JSON: Bad Request", "invalid_input", std::nullopt, detail);
+}
+
+http_response unprocessable_json(std::string_view detail) {
+  return json_error(422, "invalid JSON: Unprocessable Entity", "invalid_input", std::nullopt,
+                    detail);
+}
+
+http_response bad_request(std::string_view message) {
+  return json_error(400, message, "invalid_input");
+}
+
+bool is_json_content_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  auto mime = ct.substr(0, semi);
+  while (!mime.empty() && (mime.back() == ' ' || mime.back() == '\t')) mime.remove_suffix(1);
+  while (!mime.empty() && (mime.front() == ' ' || mime.front() == '\t')) mime.remove_prefix(1);
+  std::string lower(mime);
+  for (auto& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  if (lower == "application/json") return true;
+  constexpr std::string_view app = "application/", suffix = "+json";
+  return lower.size() > app.size() + suffix.size() && lower.compare(0, app.size(), app) == 0 &&
+         lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+         lower.find('/', app.size()) == std::string::npos;
+}
+
+bool parse_json_text(std::string_view text, rapidjson::Document& doc, std::string* reason) {
+  constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
+                             rapidjson::kParseFullPrecisionFlag;
+  doc.Parse<flags>(text.data(), text.size());
+  if (!doc.HasParseError()) return true;
+  if (reason) {
+    *reason = text.find_first_not_of(" \t\r\n") == std::string_view::npos
+                  ? std::string("empty body")
+                  : std::string(rapidjson::GetParseError_En(doc.GetParseError())) +
+                        " (at byte " + std::to_string(doc.GetErrorOffset()) + ")";
+  }
+  return false;
+}
+
+bool parse_json_body(const http_request& req, rapidjson::Document& doc, http_response& error) {
+  if (!req.has_content_type) {
+    error = unsupported_media_type("Content-Type: missing, expected application/json");
+    return false;
+  }
+  if (!is_json_content_type(req.content_type)) {
+    error = unsupported_media_type("Content-Type: expected application/json, got " +
+                                   req.content_type);
+    return false;
+  }
+  std::string reason;
+  if (!parse_json_text(req.body, doc, &reason)) {
+    error = malformed_json(reason);
+    return false;
+  }
+  if (!doc.IsObject()) {
+    error = unprocessable_json("body: expected a JSON object");
+    return false;
+  }
+  return true;
+}
+
+std::string to_json(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string json_quote(std::string_view s) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  write_string(w, s);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string utf8_lossy(std::string_view in) {
+  static constexpr char replacement[] = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  const std::size_t n = in.size();
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(in[k]); };
+  while (i < n) {
+    unsigned char b = byte(i);
+    if (b < 0x80) {
+      out.push_back(static_cast<char>(b));
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
+    if (b >= 0xC2 && b <= 0xDF) len = 2;
+    else if (b == 0xE0) { len = 3; lo = 0xA0; }
+    else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) len = 3;
+    else if (b == 0xED) { len = 3; hi = 0x9F; }
+    else if (b == 0xF0) { len = 4; lo = 0x90; }
+    else if (b >= 0xF1 && b <= 0xF3) len = 4;
+    else if (b == 0xF4) { len = 4; hi = 0x8F; }
+    if (len == 0) {
+      out += replacement;
+      ++i;
+      continue;
+    }
+    // Longest valid prefix; an incomplete sequence is replaced once.
+    std::size_t k = 1;
+    for (; k < len && i + k < n; ++k) {
+      unsigned char c = byte(i + k);
+      bool fits = k == 1 ? (c >= lo && c <= hi) : (c >= 0x80 && c <= 0xBF);
+      if (!fits) break;
+    }
+    if (k == len) {
+      out.append(in.substr(i, len));
+    } else {
+      out += replacement;
+    }
+    i += k;
+  }
+  return out;
+}
+
+void field_reader::fail(std::string_view field, std::string_view problem) {
+  if (!error_.empty()) return;
+  error_ = prefix_;
+  error_ += field;
+  error_ += ": ";
+  error_ += problem;
+}
+
+const rapidjson::Value* field_reader::find(const char* name) const {
+  auto it = object_.FindMember(name);
+  if (it == object_.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+bool field_reader::absent(const char* name, bool required) {
+  if (find(name)) return false;
+  if (required) fail(name, "missing required field");
+  return true;
+}
+
+bool field_reader::string(const char* name, std::string& out, bool required) {
+  if (!ok() || absent(name, required)) return false;
+  const auto& v = *find(name);
+  if (!v.IsString()) {
+    fail(name, "expected a string");
+    return false;
+  }
+  out.assign(v.GetString(), v.GetStringLength());
+  return true;
+}
+
+bool field_reader::boolean(const char* name, bool& out, bool required) {
+  if (!ok() || absent(name, required)) return false;
+  const auto& v = *find(name);
+  if (!v.IsBool()) {
+    fail(name, "expected true or false");
+    return false;
+  }
+  out = v.GetBool();
+  return true;
+}
+
+bool field_reader::number(const char* name, double& out, bool required) {
+  if (!ok() || absent(name, required)) return false;
+  const auto& v = *find(name);
+  if (!v.IsNumber()) {
+    fail(name, "expected a number");
+    return false;
+  }
+  out = v.GetDouble();
+  return true;
+}
+
+bool field_reader::bytes(const char* name, std::string& out, bool required) {
+  if (!ok() || absent(name, required)) return false;
+  const auto& v = *find(name);
+  if (!v.IsArray()) {
+    fail(name, "expected an array of integers 0-255");
+    return false;
+  }
+  std::string bytes;
+  bytes.reserve(v.Size());
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    std::uint8_t b = 0;
+    if (!json_to_integer(v[i], b)) {
+      fail(std::string(name) + "[" + std::to_string(i) + "]", "expected an integer 0-255");
+      return false;
+    }
+    bytes.push_back(static_cast<char>(b));
+  }
+  out = std::move(bytes);
+  return true;
+}
+
+bool field_reader::string_map(const char* name, std::map<std::string, std::string>& out,
+                              bool required) {
+  if (!ok() || absent(name, required)) return false;
+  const auto& v = *find(name);
+  if (!v.IsObject()) {
+    fail(name, "expected an object of strings");
+    return false;
+  }
+  std::map<std::string, std::string> m;
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+    std::string key(it->name.GetString(), it->name.GetStringLength());
+    if (!it->value.IsString()) {
+      fail(std::string(name) + "." + key, "expected a string");
+      return false;
+    }
+    m[key] = std::string(it->value.GetString(), it->value.GetStringLength());
+  }
+  out = std::move(m);
+  return true;
+}
+
+bool field_reader::string_array(const char* name, std::vector<std::string>& out, bool required) {
+  if (!ok() || absent(name, required)) return false;
+  const auto& v = *find(name);
+  if (!v.IsArray()) {
+    fail(name, "expected an array of strings");
+    return false;
+  }
+  std::vector<std::string> items;
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    if (!v[i].IsString()) {
+      fail(std::string(name) + "[" + std::to_string(i) + "]", "expected a string");
+      return false;
+    }
+    items.emplace_back(v[i].GetString(), v[i].GetStringLength());
+  }
+  out = std::move(items);
+  return true;
+}
+
+} // namespace ff

@@ -1,0 +1,84 @@
+#include "http/metrics.hpp"
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace ff {
+
+namespace {
+
+// rest-api.md §1.10: the method label is a known verb or OTHER, so a client
+// cannot grow the label set with made-up methods.
+std::string method_label(std::string_view m) {
+  for (std::string_view known :
+       {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"})
+    if (m == known) return std::string(known);
+  return "OTHER";
+}
+
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return b;
+}
+
+} // namespace
+
+struct prometheus_metrics::impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter>& http_requests =
+      prometheus::BuildCounter()
+          .Name("ff_http_requests_total")
+          .Help("HTTP requests by method, route template and status")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& http_duration =
+      prometheus::BuildHistogram()
+          .Name("ff_http_request_duration_seconds")
+          .Help("HTTP request latency by method, route template and status")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& backend_duration =
+      prometheus::BuildHistogram()
+          .Name("ff_backend_call_duration_seconds")
+          .Help("Backend operation latency by operation and outcome")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& queue_rejected =
+      prometheus::BuildCounter()
+          .Name("ff_queue_rejected_total")
+          .Help("Requests refused because a bounded queue or pool was full")
+          .Register(*registry);
+};
+
+prometheus_metrics::prometheus_metrics() : impl_(std::make_unique<impl>()) {}
+prometheus_metrics::~prometheus_metrics() = default;
+
+// Family::Add is internally locked and returns the existing series for a
+// label set already seen, so these are safe from any thread.
+void prometheus_metrics::http_request(std::string_view method, std::string_view route,
+                                      unsigned status, double seconds) {
+  prometheus::Labels labels{{"method", method_label(method)},
+                            {"path", route.empty() ? std::string("unknown") : std::string(route)},
+                            {"status", std::to_string(status)}};
+  impl_->http_requests.Add(labels).Increment();
+  impl_->http_duration.Add(labels, latency_buckets()).Observe(seconds);
+}
+
+void prometheus_metrics::backend_call(std::string_view op, double seconds, bool ok) {
+  impl_->backend_duration
+      .Add({{"op", std::string(op)}, {"outcome", ok ? "ok" : "error"}}, latency_buckets())
+      .Observe(seconds);
+}
+
+void prometheus_metrics::queue_rejected(std::string_view pool) {
+  impl_->queue_rejected.Add({{"pool", std::string(pool)}}).Increment();
+}
+
+std::string prometheus_metrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+} // namespace ff
