@@ -12,6 +12,9 @@
 
 #include "core/execution.hpp"
 #include "core/expected.hpp"
+#include "core/lease.hpp"
+#include "core/stream.hpp"
+#include "core/worker.hpp"
 
 namespace ff {
 
@@ -57,6 +60,69 @@ public:
   // found=false when the execution is missing, not completed, or trimmed.
   virtual expected<execution_result> get_execution_result(const std::string& execution_id) = 0;
   virtual expected<execution_page> list_executions(const list_executions_args& args) = 0;
+
+  // --- lifecycle (execution-model.md §4-§6, decisions.md §5) -------------
+  // Store rejections come back as classify_store_error(code, detail), e.g.
+  // stale_lease, execution_not_active, capability_mismatch.
+
+  // A claim grant for one worker (§5.4); capability_mismatch carries the
+  // missing capabilities (sorted CSV) as detail.
+  virtual expected<claim_grant> issue_claim_grant(const claim_grant_args& args) = 0;
+  // Consumes the grant: a new attempt (initial / retry / replay from the
+  // attempt state), or a reclaim when the lease expired or was revoked.
+  virtual expected<claimed_lease> claim_execution(const claim_execution_args& args) = 0;
+  // The interrupted attempt continues under a new lease (type "resumed").
+  virtual expected<claimed_lease> claim_resumed_execution(const claim_execution_args& args) = 0;
+  // Push dispatch: grant + claim of the first claimable execution among the
+  // head (16 entries) of one lane on one partition, in one call.
+  virtual expected<acquire_outcome> acquire_next_in_lane(const acquire_args& args) = 0;
+  // Extends the lease; tells a holder whose execution was cancelled.
+  virtual expected<renew_outcome> renew_lease(const renew_lease_args& args) = 0;
+  // Terminal operations: a retry with the same fence answers the stored
+  // outcome (replayed = true).
+  virtual expected<complete_outcome> complete_execution(const complete_args& args) = 0;
+  virtual expected<fail_outcome> fail_execution(const fail_args& args) = 0;
+  virtual expected<cancel_outcome> cancel_execution(const cancel_args& args) = 0;
+  virtual expected<replay_outcome> replay_execution(const replay_args& args) = 0;
+  // Returns the clamped priority now in effect.
+  virtual expected<std::int32_t> change_priority(const change_priority_args& args) = 0;
+  virtual expected<unit> update_progress(const progress_args& args) = 0;
+  virtual expected<revoke_outcome> revoke_lease(const revoke_lease_args& args) = 0;
+  virtual expected<reclaim_grant_outcome> issue_reclaim_grant(const claim_grant_args& args) = 0;
+  // Consumes a (re)claim grant on an expired / revoked lease: a new attempt
+  // of type "reclaim". Past the reclaim cap the execution fails and the
+  // answer is max_retries_exhausted.
+  virtual expected<claimed_lease> reclaim_execution(const claim_execution_args& args) = 0;
+  virtual expected<mark_expired_outcome> mark_lease_expired_if_due(
+      const std::string& execution_id) = 0;
+
+  // --- attempt streams (§8) -----------------------------------------------
+  virtual expected<append_frame_outcome> append_frame(const append_frame_args& args) = 0;
+  virtual expected<stream_frames> read_attempt_stream(const read_stream_args& args) = 0;
+  // Blocks up to block_ms on this backend's connection: use an instance
+  // dedicated to tails.
+  virtual expected<stream_frames> tail_attempt_stream(const tail_stream_args& args) = 0;
+
+  // --- worker registry ------------------------------------------------------
+  virtual expected<worker_liveness> register_worker(const register_worker_args& args) = 0;
+  virtual expected<worker_liveness> heartbeat_worker(const heartbeat_worker_args& args) = 0;
+
+  // --- scanners: one bounded batch on one partition per call ----------------
+  // Lease expiry: marks expired and requeues for reclaim (became_eligible).
+  virtual expected<scan_outcome> expire_leases(const scan_args& args) = 0;
+  // Delayed (retry backoff, delay_until) -> eligible for args.lanes.
+  virtual expected<scan_outcome> promote_delayed(const scan_args& args) = 0;
+  virtual expected<scan_outcome> expire_attempt_timeouts(const scan_args& args) = 0;
+  virtual expected<scan_outcome> expire_execution_deadlines(const scan_args& args) = 0;
+  // Deletes terminal executions past their retention (24 h or
+  // stream_policy.retention_ttl_ms) with all their keys.
+  virtual expected<scan_outcome> trim_retention(const scan_args& args) = 0;
+  // Repairs index membership and public_state for a page of executions
+  // (args.cursor / next_cursor) and reports eligible counts for args.lanes.
+  virtual expected<scan_outcome> reconcile_indexes(const scan_args& args) = 0;
+  // Eligible entries per lane on one partition (boot-time ready sets).
+  virtual expected<std::vector<lane_count>> count_eligible(
+      std::uint16_t partition, const std::vector<std::string>& lanes) = 0;
 };
 
 } // namespace ff

@@ -99,3 +99,102 @@ local function ff_hset_table(key, fields)
     redis.call('HSET', key, unpack(argv))
   end
 end
+
+-- HGETALL as a table of field -> value; nil when the hash does not exist.
+local function ff_hgetall(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then
+    return nil
+  end
+  local t = {}
+  for i = 1, #flat, 2 do
+    t[flat[i]] = flat[i + 1]
+  end
+  return t
+end
+
+-- The value, or '' for nil / false (reply and stream fields must be strings).
+local function ff_s(v)
+  if v == nil or v == false then
+    return ''
+  end
+  return v
+end
+
+-- ---- Key layout: the Lua side of backends/valkey/keys.hpp ----------------
+-- Lifecycle functions declare the keys they can name from their arguments;
+-- keys that depend on stored state (the lane's indexes, the lease holder's
+-- lease set, the records of the current attempt) are built here from the
+-- execution id. Every key carries the id's hash tag, so a call stays on one
+-- slot.
+
+-- The `{fp:N}` an execution id (or a partition index key) starts with.
+local function ff_tag_of(id)
+  if type(id) ~= 'string' then
+    return nil
+  end
+  return string.match(id, '^(%b{})')
+end
+
+local function ff_lane_key(tag, lane, state)
+  return 'ff:idx:' .. tag .. ':lane:' .. lane .. ':' .. state
+end
+
+local function ff_worker_leases_key(tag, instance_id)
+  return 'ff:idx:' .. tag .. ':worker:' .. instance_id .. ':leases'
+end
+
+-- ff:attempt:T:E:I[:suffix] (kind 'attempt') or ff:stream:T:E:I[:suffix]
+-- (kind 'stream'); `index` is the decimal attempt index.
+local function ff_attempt_scoped_key(kind, eid, index, suffix)
+  local key = 'ff:' .. kind .. ':' .. ff_tag_of(eid) .. ':' .. eid .. ':' .. index
+  if suffix then
+    key = key .. ':' .. suffix
+  end
+  return key
+end
+
+-- The keys every lifecycle function declares, in KEYS order (the C++ side
+-- builds the same list with valkey_keys::exec_block_keys).
+local FF_EXEC_BLOCK = {
+  'core', 'payload', 'policy', 'tags', 'result', 'lease', 'history', 'grant',
+  'attempts', 'lease_expiry', 'attempt_timeout', 'deadline', 'all', 'retention',
+}
+
+-- Named keys of one execution; nil when the id has no hash tag.
+local function ff_exec_keyset(eid)
+  local tag = ff_tag_of(eid)
+  if tag == nil then
+    return nil
+  end
+  local base = 'ff:exec:' .. tag .. ':' .. eid .. ':'
+  local idx = 'ff:idx:' .. tag .. ':'
+  return {
+    eid = eid, tag = tag,
+    core = base .. 'core', payload = base .. 'payload', policy = base .. 'policy',
+    tags = base .. 'tags', result = base .. 'result', lease = base .. 'lease:current',
+    history = base .. 'lease:history', grant = base .. 'claim_grant',
+    attempts = base .. 'attempts',
+    lease_expiry = idx .. 'lease_expiry', attempt_timeout = idx .. 'attempt_timeout',
+    deadline = idx .. 'execution_deadline', all = idx .. 'all_executions',
+    retention = idx .. 'retention',
+  }
+end
+
+-- Validates the declared key block against the execution id, so a client
+-- built against another layout fails loudly instead of writing stray keys.
+local function ff_exec_keys(keys, eid)
+  local K = ff_exec_keyset(eid)
+  if K == nil then
+    return nil, ff_err('invalid_input', 'execution_id:malformed')
+  end
+  if #keys ~= #FF_EXEC_BLOCK then
+    return nil, ff_err('invalid_input', 'arity:expected_' .. #FF_EXEC_BLOCK .. '_keys')
+  end
+  for i, name in ipairs(FF_EXEC_BLOCK) do
+    if keys[i] ~= K[name] then
+      return nil, ff_err('invalid_input', 'keys:' .. name .. ':mismatch')
+    end
+  end
+  return K, nil
+end

@@ -6,8 +6,10 @@
 // ("{fp:N}:<uuid>"). Per-execution keys embed the whole id after the tag,
 // so the tag appears twice; the cluster hashes only the first {...}.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ff::valkey_keys {
 
@@ -28,6 +30,26 @@ inline std::string exec_payload_key(std::string_view eid) { return exec_key(eid,
 inline std::string exec_result_key(std::string_view eid) { return exec_key(eid, "result"); }
 inline std::string exec_policy_key(std::string_view eid) { return exec_key(eid, "policy"); }
 inline std::string exec_tags_key(std::string_view eid) { return exec_key(eid, "tags"); }
+inline std::string lease_current_key(std::string_view eid) { return exec_key(eid, "lease:current"); }
+inline std::string lease_history_key(std::string_view eid) { return exec_key(eid, "lease:history"); }
+inline std::string claim_grant_key(std::string_view eid) { return exec_key(eid, "claim_grant"); }
+inline std::string attempts_key(std::string_view eid) { return exec_key(eid, "attempts"); }
+
+// --- per-attempt keys (slot of E's tag) -----------------------------------
+// ff:attempt:T:E:I (HASH), ff:attempt:T:E:I:summary, ff:stream:T:E:I (STREAM),
+// ff:stream:T:E:I:meta.
+inline std::string attempt_key(std::string_view eid, std::uint32_t index) {
+  return "ff:attempt:" + tag_of(eid) + ":" + str(eid) + ":" + std::to_string(index);
+}
+inline std::string attempt_summary_key(std::string_view eid, std::uint32_t index) {
+  return attempt_key(eid, index) + ":summary";
+}
+inline std::string stream_key(std::string_view eid, std::uint32_t index) {
+  return "ff:stream:" + tag_of(eid) + ":" + str(eid) + ":" + std::to_string(index);
+}
+inline std::string stream_meta_key(std::string_view eid, std::uint32_t index) {
+  return stream_key(eid, index) + ":meta";
+}
 
 // --- partition-wide keys (slot of T) --------------------------------------
 // ff:idx:T:lane:<lane>:<state> for state eligible, delayed, active, terminal,
@@ -42,8 +64,30 @@ inline std::string lane_eligible_key(std::string_view tag, std::string_view lane
 inline std::string lane_delayed_key(std::string_view tag, std::string_view lane) {
   return lane_index_key(tag, lane, "delayed");
 }
+inline std::string lane_active_key(std::string_view tag, std::string_view lane) {
+  return lane_index_key(tag, lane, "active");
+}
+inline std::string lane_terminal_key(std::string_view tag, std::string_view lane) {
+  return lane_index_key(tag, lane, "terminal");
+}
 inline std::string execution_deadline_key(std::string_view tag) {
   return "ff:idx:" + str(tag) + ":execution_deadline";
+}
+// exec id -> current lease expires_at (refreshed by renew).
+inline std::string lease_expiry_key(std::string_view tag) {
+  return "ff:idx:" + str(tag) + ":lease_expiry";
+}
+// exec id -> claim time + attempt_timeout_ms.
+inline std::string attempt_timeout_key(std::string_view tag) {
+  return "ff:idx:" + str(tag) + ":attempt_timeout";
+}
+// exec id -> completed_at + retention; what the retention trimmer deletes.
+inline std::string retention_key(std::string_view tag) {
+  return "ff:idx:" + str(tag) + ":retention";
+}
+// SET of the exec ids one worker instance holds leases on.
+inline std::string worker_leases_key(std::string_view tag, std::string_view instance_id) {
+  return "ff:idx:" + str(tag) + ":worker:" + str(instance_id) + ":leases";
 }
 // ZSET, every member scored 0: listing pages by ZRANGE BYLEX.
 inline std::string all_executions_key(std::string_view tag) {
@@ -56,6 +100,32 @@ inline std::string idempotency_key(std::string_view tag, std::string_view namesp
 }
 // Passed in place of an absent optional key; never touched.
 inline std::string noop_key(std::string_view tag) { return "ff:noop:" + str(tag); }
+
+// The key block every lifecycle function declares, in the order the Lua
+// library checks (FF_EXEC_BLOCK in lua/helpers.lua).
+inline std::vector<std::string> exec_block_keys(std::string_view eid) {
+  const std::string tag = tag_of(eid);
+  return {exec_core_key(eid),       exec_payload_key(eid),   exec_policy_key(eid),
+          exec_tags_key(eid),       exec_result_key(eid),    lease_current_key(eid),
+          lease_history_key(eid),   claim_grant_key(eid),    attempts_key(eid),
+          lease_expiry_key(tag),    attempt_timeout_key(tag), execution_deadline_key(tag),
+          all_executions_key(tag),  retention_key(tag)};
+}
+
+// --- worker registry (slot of {wk:<namespace>}) ---------------------------
+// One tag per namespace so registration is a single-slot call.
+inline std::string worker_tag(std::string_view namespace_name) {
+  return "{wk:" + str(namespace_name) + "}";
+}
+inline std::string worker_alive_key(std::string_view ns, std::string_view instance_id) {
+  return "ff:worker:" + worker_tag(ns) + ":" + str(instance_id) + ":alive";
+}
+inline std::string worker_caps_key(std::string_view ns, std::string_view instance_id) {
+  return "ff:worker:" + worker_tag(ns) + ":" + str(instance_id) + ":caps";
+}
+inline std::string workers_index_key(std::string_view ns) {
+  return "ff:idx:" + worker_tag(ns) + ":workers";
+}
 
 // --- global keys (no hash tag) --------------------------------------------
 inline std::string partition_config_key() { return "ff:config:partitions"; }

@@ -83,6 +83,14 @@ void redis_connection::disconnect() {
   }
 }
 
+void redis_connection::set_command_timeout(std::chrono::milliseconds timeout) {
+  opts_.command_timeout = timeout;
+  // A failure leaves the old timeout on the socket; drop the connection so
+  // the next call reconnects with the new one.
+  if (ctx_ && redisSetTimeout(ctx_, to_timeval(timeout)) != REDIS_OK)
+    disconnect();
+}
+
 expected<unit> redis_connection::ensure_connected() {
   if (ctx_)
     return unit{};

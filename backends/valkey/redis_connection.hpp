@@ -4,6 +4,7 @@
 // connection and is reported as a transport / timeout engine_error, and the
 // next call reconnects. Not thread-safe: one owner, one thread.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,6 +44,10 @@ public:
   // Sends the commands in one round trip and returns one reply per command.
   expected<std::vector<redis_value>> pipeline(
       const std::vector<std::vector<std::string>>& commands);
+
+  // Changes the reply timeout of this and later connections (a blocking
+  // read must wait longer than its BLOCK time).
+  void set_command_timeout(std::chrono::milliseconds timeout);
 
   bool connected() const { return ctx_ != nullptr; }
   void disconnect();

@@ -28,6 +28,41 @@ public:
   expected<execution_result> get_execution_result(const std::string& execution_id) override;
   expected<execution_page> list_executions(const list_executions_args& args) override;
 
+  // valkey_lifecycle.cpp
+  expected<claim_grant> issue_claim_grant(const claim_grant_args& args) override;
+  expected<claimed_lease> claim_execution(const claim_execution_args& args) override;
+  expected<claimed_lease> claim_resumed_execution(const claim_execution_args& args) override;
+  expected<acquire_outcome> acquire_next_in_lane(const acquire_args& args) override;
+  expected<renew_outcome> renew_lease(const renew_lease_args& args) override;
+  expected<complete_outcome> complete_execution(const complete_args& args) override;
+  expected<fail_outcome> fail_execution(const fail_args& args) override;
+  expected<cancel_outcome> cancel_execution(const cancel_args& args) override;
+  expected<replay_outcome> replay_execution(const replay_args& args) override;
+  expected<std::int32_t> change_priority(const change_priority_args& args) override;
+  expected<unit> update_progress(const progress_args& args) override;
+  expected<revoke_outcome> revoke_lease(const revoke_lease_args& args) override;
+  expected<reclaim_grant_outcome> issue_reclaim_grant(const claim_grant_args& args) override;
+  expected<claimed_lease> reclaim_execution(const claim_execution_args& args) override;
+  expected<mark_expired_outcome> mark_lease_expired_if_due(
+      const std::string& execution_id) override;
+
+  // valkey_stream.cpp
+  expected<append_frame_outcome> append_frame(const append_frame_args& args) override;
+  expected<stream_frames> read_attempt_stream(const read_stream_args& args) override;
+  expected<stream_frames> tail_attempt_stream(const tail_stream_args& args) override;
+
+  // valkey_scanners.cpp
+  expected<worker_liveness> register_worker(const register_worker_args& args) override;
+  expected<worker_liveness> heartbeat_worker(const heartbeat_worker_args& args) override;
+  expected<scan_outcome> expire_leases(const scan_args& args) override;
+  expected<scan_outcome> promote_delayed(const scan_args& args) override;
+  expected<scan_outcome> expire_attempt_timeouts(const scan_args& args) override;
+  expected<scan_outcome> expire_execution_deadlines(const scan_args& args) override;
+  expected<scan_outcome> trim_retention(const scan_args& args) override;
+  expected<scan_outcome> reconcile_indexes(const scan_args& args) override;
+  expected<std::vector<lane_count>> count_eligible(
+      std::uint16_t partition, const std::vector<std::string>& lanes) override;
+
   // The boot steps prepare() runs, in this order.
   expected<server_identity> read_server_identity();
   // FCALL ff_version: the loaded library's version, "" when none is loaded.

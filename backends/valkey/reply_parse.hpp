@@ -1,0 +1,67 @@
+#pragma once
+// Small helpers shared by the valkey backend sources: argument encoding and
+// reading typed fields out of a Lua reply envelope. Private to backends/.
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+
+#include "backends/valkey/function_call.hpp"
+#include "core/expected.hpp"
+#include "core/ids.hpp"
+
+namespace ff::valkey_detail {
+
+// Decimal text -> integer; empty text is 0.
+template <class Int>
+bool parse_int(const std::string& text, Int& out) {
+  if (text.empty()) {
+    out = 0;
+    return true;
+  }
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// Reads integer field i of the envelope, or reports a malformed reply.
+class field_reader {
+public:
+  field_reader(const lua_envelope& env, std::string op) : env_(env), op_(std::move(op)) {}
+
+  std::string text(std::size_t i) const { return env_.field(i); }
+
+  template <class Int>
+  bool integer(std::size_t i, Int& out) {
+    if (parse_int(env_.field(i), out))
+      return true;
+    if (bad_.empty())
+      bad_ = "field " + std::to_string(i) + " is '" + env_.field(i) + "'";
+    return false;
+  }
+
+  bool ok() const { return bad_.empty(); }
+  engine_error error() const {
+    return engine_error::internal(op_ + ": malformed reply (" + bad_ + ")");
+  }
+
+private:
+  const lua_envelope& env_;
+  std::string op_;
+  std::string bad_;
+};
+
+// Validates an execution id before its keys are built, so a malformed id
+// can never address keys outside its partition.
+inline expected<execution_id> parse_execution_id(const std::string& eid) {
+  auto parsed = execution_id::parse(eid);
+  if (!parsed)
+    return engine_error::invalid_input("invalid execution_id: " + parsed.error().text());
+  return parsed;
+}
+
+// Optional numbers travel as "" when unset.
+inline std::string optional_number(std::int64_t v) {
+  return v == 0 ? std::string() : std::to_string(v);
+}
+
+} // namespace ff::valkey_detail
