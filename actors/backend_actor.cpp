@@ -17,6 +17,27 @@ auto timed(backend_state& st, const char* op, F&& call) {
   return reply<value_type>::from(std::move(result));
 }
 
+expected<scan_outcome> run_scan(engine_backend& b, scan_kind kind, const scan_args& args) {
+  switch (kind) {
+    case scan_kind::expire_leases: return b.expire_leases(args);
+    case scan_kind::promote_delayed: return b.promote_delayed(args);
+    case scan_kind::expire_attempt_timeouts: return b.expire_attempt_timeouts(args);
+    case scan_kind::expire_execution_deadlines: return b.expire_execution_deadlines(args);
+    case scan_kind::trim_retention: return b.trim_retention(args);
+    case scan_kind::reconcile_indexes: return b.reconcile_indexes(args);
+  }
+  return engine_error::internal("unknown scan kind");
+}
+
+// A grant is consumed by the fresh-attempt claim unless the execution's
+// attempt was interrupted (suspend, delay): then the resumed claim.
+expected<claimed_lease> claim_any(engine_backend& b, const claim_execution_args& args) {
+  auto fresh = b.claim_execution(args);
+  if (!fresh && fresh.error().code == "use_claim_resumed_execution")
+    return b.claim_resumed_execution(args);
+  return fresh;
+}
+
 } // namespace
 
 backend_actor::behavior_type backend_actor_behavior(
@@ -24,29 +45,88 @@ backend_actor::behavior_type backend_actor_behavior(
   metrics_sink* metrics) {
   self->state.backend = factory();
   self->state.metrics = metrics;
+  auto& st = self->state;
   return {
-    [self](create_atom, const create_execution_args& args) {
-      return timed(self->state, "ff_create_execution",
-                   [&](engine_backend& b) { return b.create_execution(args); });
+    [&st](create_atom, const create_execution_args& a) {
+      return timed(st, "ff_create_execution", [&](engine_backend& b) { return b.create_execution(a); });
     },
-    [self](fetch_atom, const std::string& id) {
-      return timed(self->state, "ff_get_execution",
-                   [&](engine_backend& b) { return b.get_execution(id); });
+    [&st](fetch_atom, const std::string& id) {
+      return timed(st, "ff_get_execution", [&](engine_backend& b) { return b.get_execution(id); });
     },
-    [self](state_atom, const std::string& id) {
-      return timed(self->state, "ff_get_execution_state",
+    [&st](state_atom, const std::string& id) {
+      return timed(st, "ff_get_execution_state",
                    [&](engine_backend& b) { return b.get_execution_state(id); });
     },
-    [self](result_atom, const std::string& id) {
-      return timed(self->state, "ff_get_execution_result",
+    [&st](result_atom, const std::string& id) {
+      return timed(st, "ff_get_execution_result",
                    [&](engine_backend& b) { return b.get_execution_result(id); });
     },
-    [self](list_atom, const list_executions_args& args) {
-      return timed(self->state, "ff_list_executions",
-                   [&](engine_backend& b) { return b.list_executions(args); });
+    [&st](list_atom, const list_executions_args& a) {
+      return timed(st, "ff_list_executions", [&](engine_backend& b) { return b.list_executions(a); });
     },
-    [self](ping_atom) {
-      return timed(self->state, "ping", [&](engine_backend& b) { return b.ping(); });
+    [&st](acquire_atom, const acquire_args& a) {
+      return timed(st, "ff_acquire_next_in_lane",
+                   [&](engine_backend& b) { return b.acquire_next_in_lane(a); });
+    },
+    [&st](grant_atom, const acquire_args& a) {
+      return timed(st, "ff_grant_next_in_lane",
+                   [&](engine_backend& b) { return b.grant_next_in_lane(a); });
+    },
+    [&st](claim_atom, const claim_execution_args& a) {
+      return timed(st, "ff_claim_execution", [&](engine_backend& b) { return claim_any(b, a); });
+    },
+    [&st](renew_atom, const renew_lease_args& a) {
+      return timed(st, "ff_renew_lease", [&](engine_backend& b) { return b.renew_lease(a); });
+    },
+    [&st](complete_atom, const complete_args& a) {
+      return timed(st, "ff_complete_execution",
+                   [&](engine_backend& b) { return b.complete_execution(a); });
+    },
+    [&st](fail_atom, const fail_args& a) {
+      return timed(st, "ff_fail_execution", [&](engine_backend& b) { return b.fail_execution(a); });
+    },
+    [&st](progress_atom, const progress_args& a) {
+      return timed(st, "ff_update_progress", [&](engine_backend& b) { return b.update_progress(a); });
+    },
+    [&st](append_atom, const append_frame_args& a) {
+      return timed(st, "ff_append_frame", [&](engine_backend& b) { return b.append_frame(a); });
+    },
+    [&st](cancel_atom, const cancel_args& a) {
+      return timed(st, "ff_cancel_execution",
+                   [&](engine_backend& b) { return b.cancel_execution(a); });
+    },
+    [&st](replay_atom, const replay_args& a) {
+      return timed(st, "ff_replay_execution",
+                   [&](engine_backend& b) { return b.replay_execution(a); });
+    },
+    [&st](priority_atom, const change_priority_args& a) {
+      return timed(st, "ff_change_priority", [&](engine_backend& b) { return b.change_priority(a); });
+    },
+    [&st](revoke_atom, const revoke_lease_args& a) {
+      return timed(st, "ff_revoke_lease", [&](engine_backend& b) { return b.revoke_lease(a); });
+    },
+    [&st](reclaim_atom, const claim_grant_args& a) {
+      return timed(st, "ff_issue_reclaim_grant",
+                   [&](engine_backend& b) { return b.issue_reclaim_grant(a); });
+    },
+    [&st](read_stream_atom, const read_stream_args& a) {
+      return timed(st, "ff_read_attempt_stream",
+                   [&](engine_backend& b) { return b.read_attempt_stream(a); });
+    },
+    [&st](scan_atom, scan_kind kind, const scan_args& a) {
+      return timed(st, to_string(kind), [&](engine_backend& b) { return run_scan(b, kind, a); });
+    },
+    [&st](count_atom, std::uint16_t partition, const std::vector<std::string>& lanes) {
+      return timed(st, "ff_count_eligible",
+                   [&](engine_backend& b) { return b.count_eligible(partition, lanes); });
+    },
+    [&st](ping_atom) { return timed(st, "ping", [&](engine_backend& b) { return b.ping(); }); },
+    [&st](heartbeat_atom, const register_worker_args& a) {
+      return timed(st, "ff_register_worker", [&](engine_backend& b) { return b.register_worker(a); });
+    },
+    [&st](tail_atom, const tail_stream_args& a) {
+      return timed(st, "tail_attempt_stream",
+                   [&](engine_backend& b) { return b.tail_attempt_stream(a); });
     },
   };
 }

@@ -1,12 +1,15 @@
 #pragma once
 // The typed messages between actors. Every payload is a plain struct with an
-// inspect overload (core/execution.hpp) and is registered with the actor
-// system, so any of these messages can cross nodes through CAF remoting.
+// inspect overload (core/*.hpp) and is registered with the actor system, so
+// any of these messages can cross nodes through CAF remoting.
 
 #include <caf/all.hpp>
 
 #include "core/execution.hpp"
 #include "core/expected.hpp"
+#include "core/lease.hpp"
+#include "core/stream.hpp"
+#include "core/worker.hpp"
 
 namespace ff {
 
@@ -16,6 +19,27 @@ using state_atom = caf::atom_constant<caf::atom("ffstate")>;
 using result_atom = caf::atom_constant<caf::atom("ffresult")>;
 using list_atom = caf::atom_constant<caf::atom("fflist")>;
 using ping_atom = caf::atom_constant<caf::atom("ffping")>;
+using acquire_atom = caf::atom_constant<caf::atom("ffacquire")>;
+using grant_atom = caf::atom_constant<caf::atom("ffgrant")>;
+using claim_atom = caf::atom_constant<caf::atom("ffclaim")>;
+using renew_atom = caf::atom_constant<caf::atom("ffrenew")>;
+using complete_atom = caf::atom_constant<caf::atom("ffcomplete")>;
+using fail_atom = caf::atom_constant<caf::atom("fffail")>;
+using progress_atom = caf::atom_constant<caf::atom("ffprogress")>;
+using append_atom = caf::atom_constant<caf::atom("ffappend")>;
+using cancel_atom = caf::atom_constant<caf::atom("ffcancel")>;
+using replay_atom = caf::atom_constant<caf::atom("ffreplay")>;
+using priority_atom = caf::atom_constant<caf::atom("ffprio")>;
+using revoke_atom = caf::atom_constant<caf::atom("ffrevoke")>;
+using reclaim_atom = caf::atom_constant<caf::atom("ffreclaim")>;
+using read_stream_atom = caf::atom_constant<caf::atom("ffread")>;
+using tail_atom = caf::atom_constant<caf::atom("fftail")>;
+using scan_atom = caf::atom_constant<caf::atom("ffscan")>;
+using count_atom = caf::atom_constant<caf::atom("ffcount")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("ffheart")>;
+using ready_atom = caf::atom_constant<caf::atom("ffready")>;
+using tick_atom = caf::atom_constant<caf::atom("fftick")>;
+using expire_atom = caf::atom_constant<caf::atom("ffexpire")>;
 using set_backend_atom = caf::atom_constant<caf::atom("ffsetbknd")>;
 
 // An operation's answer: the value or the engine_error (never a caf::error
@@ -51,22 +75,60 @@ typename Inspector::result_type inspect(Inspector& f, reply<T>& x) {
   return f(x.ok, x.value, x.error);
 }
 
-// The execution operations, as served by a backend actor (one store
-// connection) and, with the same signatures, by a partition actor.
-#define FF_EXECUTION_OPERATIONS                                                          \
-  caf::replies_to<create_atom, create_execution_args>::with<reply<create_execution_outcome>>, \
-    caf::replies_to<fetch_atom, std::string>::with<reply<execution_info>>,               \
-    caf::replies_to<state_atom, std::string>::with<reply<std::string>>,                  \
-    caf::replies_to<result_atom, std::string>::with<reply<execution_result>>,            \
-    caf::replies_to<list_atom, list_executions_args>::with<reply<execution_page>>
+// The scanner batches a partition serves; the name is the backend method's.
+enum class scan_kind : std::uint8_t {
+  expire_leases,
+  promote_delayed,
+  expire_attempt_timeouts,
+  expire_execution_deadlines,
+  trim_retention,
+  reconcile_indexes,
+};
+const char* to_string(scan_kind kind);
 
-using backend_actor =
-  caf::typed_actor<FF_EXECUTION_OPERATIONS, caf::replies_to<ping_atom>::with<reply<unit>>>;
+// The operations on one partition's executions, as served by a backend
+// actor (one store connection) and, with the same signatures, by the
+// partition actor that owns the partition.
+#define FF_PARTITION_OPERATIONS                                                             \
+  caf::replies_to<create_atom, create_execution_args>::with<reply<create_execution_outcome>>, \
+    caf::replies_to<fetch_atom, std::string>::with<reply<execution_info>>,                  \
+    caf::replies_to<state_atom, std::string>::with<reply<std::string>>,                     \
+    caf::replies_to<result_atom, std::string>::with<reply<execution_result>>,               \
+    caf::replies_to<list_atom, list_executions_args>::with<reply<execution_page>>,          \
+    caf::replies_to<acquire_atom, acquire_args>::with<reply<acquire_outcome>>,              \
+    caf::replies_to<grant_atom, acquire_args>::with<reply<grant_outcome>>,                  \
+    caf::replies_to<claim_atom, claim_execution_args>::with<reply<claimed_lease>>,          \
+    caf::replies_to<renew_atom, renew_lease_args>::with<reply<renew_outcome>>,              \
+    caf::replies_to<complete_atom, complete_args>::with<reply<complete_outcome>>,           \
+    caf::replies_to<fail_atom, fail_args>::with<reply<fail_outcome>>,                       \
+    caf::replies_to<progress_atom, progress_args>::with<reply<unit>>,                       \
+    caf::replies_to<append_atom, append_frame_args>::with<reply<append_frame_outcome>>,     \
+    caf::replies_to<cancel_atom, cancel_args>::with<reply<cancel_outcome>>,                 \
+    caf::replies_to<replay_atom, replay_args>::with<reply<replay_outcome>>,                 \
+    caf::replies_to<priority_atom, change_priority_args>::with<reply<std::int32_t>>,        \
+    caf::replies_to<revoke_atom, revoke_lease_args>::with<reply<revoke_outcome>>,           \
+    caf::replies_to<reclaim_atom, claim_grant_args>::with<reply<reclaim_grant_outcome>>,    \
+    caf::replies_to<read_stream_atom, read_stream_args>::with<reply<stream_frames>>,        \
+    caf::replies_to<scan_atom, scan_kind, scan_args>::with<reply<scan_outcome>>,            \
+    caf::replies_to<count_atom, std::uint16_t, std::vector<std::string>>::with<             \
+      reply<std::vector<lane_count>>>
+
+using backend_actor = caf::typed_actor<
+  FF_PARTITION_OPERATIONS, caf::replies_to<ping_atom>::with<reply<unit>>,
+  caf::replies_to<heartbeat_atom, register_worker_args>::with<reply<worker_liveness>>,
+  caf::replies_to<tail_atom, tail_stream_args>::with<reply<stream_frames>>>;
 
 using partition_actor =
-  caf::typed_actor<FF_EXECUTION_OPERATIONS, caf::reacts_to<set_backend_atom, backend_actor>>;
+  caf::typed_actor<FF_PARTITION_OPERATIONS, caf::reacts_to<set_backend_atom, backend_actor>>;
 
-#undef FF_EXECUTION_OPERATIONS
+#undef FF_PARTITION_OPERATIONS
+
+// One lane's dispatcher: parked claims and the partitions with work.
+using lane_actor = caf::typed_actor<
+  caf::replies_to<acquire_atom, dispatch_request>::with<reply<acquire_outcome>>,
+  caf::replies_to<grant_atom, dispatch_request>::with<reply<grant_outcome>>,
+  caf::reacts_to<ready_atom, std::uint16_t>,
+  caf::reacts_to<expire_atom, std::uint64_t>>;
 
 // Registers every message type above with the actor system.
 void add_message_types(caf::actor_system_config& cfg);

@@ -1,13 +1,21 @@
 #pragma once
-// The node actor supervises this node's actors: the backend pool and one
-// partition actor per flow partition it serves. It owns the routing table
-// and respawns a child that dies, so one crash never takes a partition away.
+// The node actor supervises this node's actors: the backend pool, one
+// partition actor per flow partition it serves, the scanners, and (through
+// the lane directory) the lane actors. It owns the routing table, rebuilds
+// the lanes' ready sets from the store at boot, and respawns a child that
+// dies, so one crash never takes a partition away.
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "actors/backend_actor.hpp"
+#include "actors/lane_directory.hpp"
 #include "actors/routing_table.hpp"
+#include "actors/scanner_actor.hpp"
 
 namespace ff {
 
@@ -15,6 +23,8 @@ struct node_settings {
   std::uint16_t flow_partitions = 256;
   std::uint32_t backend_pool_size = 4;
   std::uint32_t partition_queue_bound = 1024;
+  std::vector<std::string> lanes{"default"};
+  std::vector<scanner_settings> scanners;
 };
 
 struct node_state {
@@ -22,12 +32,15 @@ struct node_state {
   backend_factory factory;
   metrics_sink* metrics = nullptr;
   std::shared_ptr<routing_table> table;
+  std::shared_ptr<lane_directory> lanes;
   routes current;
+  std::vector<caf::actor> scanners;
   static inline const char* name = "ff.node";
 };
 
 caf::behavior node_actor_behavior(caf::stateful_actor<node_state>* self, node_settings settings,
                                   backend_factory factory, metrics_sink* metrics,
-                                  std::shared_ptr<routing_table> table);
+                                  std::shared_ptr<routing_table> table,
+                                  std::shared_ptr<lane_directory> lanes);
 
 } // namespace ff

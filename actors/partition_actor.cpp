@@ -1,14 +1,46 @@
 #include "actors/partition_actor.hpp"
 
+#include <set>
+
+#include "core/clock.hpp"
+
 namespace ff {
 
 namespace {
 
+using self_ptr = partition_actor::stateful_pointer<partition_state>;
+
+void tell_lane(self_ptr self, const std::string& lane) {
+  if (auto actor = self->state.lanes->get(lane))
+    self->send(actor, ready_atom::value, self->state.partition);
+}
+
+// For operations that may have made work eligible without telling us the
+// lane (rare: replay, revoke, an immediate retry): every known lane checks.
+void tell_all_lanes(self_ptr self) {
+  for (auto& actor : self->state.lanes->all())
+    self->send(actor, ready_atom::value, self->state.partition);
+}
+
+void tell_lanes_of(self_ptr self, const scan_outcome& out) {
+  std::set<std::string> lanes;
+  for (const auto& e : out.became_eligible) lanes.insert(e.lane_id);
+  for (const auto& c : out.eligible_by_lane)
+    if (c.count > 0) lanes.insert(c.lane_id);
+  for (const auto& lane : lanes) tell_lane(self, lane);
+}
+
+struct no_hint {
+  template <class T>
+  void operator()(self_ptr, const T&) const {}
+};
+
 // Forwards one operation to the partition's backend actor unless the
-// partition already has `bound` operations queued.
-template <class T, class... Ts>
-caf::typed_response_promise<reply<T>> forward(
-  partition_actor::stateful_pointer<partition_state> self, Ts&&... msg) {
+// partition already has `bound` operations queued; `on_success` sees the
+// answer before the caller does (to send lane hints).
+template <class T, class OnSuccess, class... Ts>
+caf::typed_response_promise<reply<T>> forward(self_ptr self, OnSuccess on_success,
+                                              Ts&&... msg) {
   auto promise = self->template make_response_promise<reply<T>>();
   auto& st = self->state;
   if (st.in_flight >= st.bound) {
@@ -19,8 +51,9 @@ caf::typed_response_promise<reply<T>> forward(
   ++st.in_flight;
   self->request(st.backend, caf::infinite, std::forward<Ts>(msg)...)
     .then(
-      [self, promise](reply<T>& r) mutable {
+      [self, promise, on_success](reply<T>& r) mutable {
         --self->state.in_flight;
+        if (r.ok) on_success(self, r.value);
         promise.deliver(std::move(r));
       },
       [self, promise](caf::error& err) mutable {
@@ -34,23 +67,103 @@ caf::typed_response_promise<reply<T>> forward(
 } // namespace
 
 partition_actor::behavior_type partition_actor_behavior(
-  partition_actor::stateful_pointer<partition_state> self, std::uint16_t partition,
-  backend_actor backend, std::uint32_t bound, metrics_sink* metrics) {
-  self->state.partition = partition;
-  self->state.backend = std::move(backend);
-  self->state.bound = bound;
-  self->state.metrics = metrics;
+  self_ptr self, std::uint16_t partition, backend_actor backend, std::uint32_t bound,
+  metrics_sink* metrics, std::shared_ptr<lane_directory> lanes) {
+  auto& st = self->state;
+  st.partition = partition;
+  st.backend = std::move(backend);
+  st.bound = bound;
+  st.metrics = metrics;
+  st.lanes = std::move(lanes);
   return {
     [self](create_atom a, create_execution_args& args) {
-      return forward<create_execution_outcome>(self, a, std::move(args));
+      auto lane = args.lane_id;
+      return forward<create_execution_outcome>(
+        self,
+        [lane](self_ptr s, const create_execution_outcome& out) {
+          if (out.created && out.public_state == "waiting") tell_lane(s, lane);
+        },
+        a, std::move(args));
     },
-    [self](fetch_atom a, std::string& id) { return forward<execution_info>(self, a, std::move(id)); },
-    [self](state_atom a, std::string& id) { return forward<std::string>(self, a, std::move(id)); },
+    [self](fetch_atom a, std::string& id) {
+      return forward<execution_info>(self, no_hint{}, a, std::move(id));
+    },
+    [self](state_atom a, std::string& id) {
+      return forward<std::string>(self, no_hint{}, a, std::move(id));
+    },
     [self](result_atom a, std::string& id) {
-      return forward<execution_result>(self, a, std::move(id));
+      return forward<execution_result>(self, no_hint{}, a, std::move(id));
     },
     [self](list_atom a, list_executions_args& args) {
-      return forward<execution_page>(self, a, std::move(args));
+      return forward<execution_page>(self, no_hint{}, a, std::move(args));
+    },
+    [self](acquire_atom a, acquire_args& args) {
+      return forward<acquire_outcome>(self, no_hint{}, a, std::move(args));
+    },
+    [self](grant_atom a, acquire_args& args) {
+      return forward<grant_outcome>(self, no_hint{}, a, std::move(args));
+    },
+    [self](claim_atom a, claim_execution_args& args) {
+      return forward<claimed_lease>(self, no_hint{}, a, std::move(args));
+    },
+    [self](renew_atom a, renew_lease_args& args) {
+      return forward<renew_outcome>(self, no_hint{}, a, std::move(args));
+    },
+    [self](complete_atom a, complete_args& args) {
+      return forward<complete_outcome>(self, no_hint{}, a, std::move(args));
+    },
+    [self](fail_atom a, fail_args& args) {
+      return forward<fail_outcome>(
+        self,
+        [](self_ptr s, const fail_outcome& out) {
+          // A zero backoff puts the execution straight back in its lane.
+          if (out.outcome == "retry_scheduled" && out.retry_at <= now_ms()) tell_all_lanes(s);
+        },
+        a, std::move(args));
+    },
+    [self](progress_atom a, progress_args& args) {
+      return forward<unit>(self, no_hint{}, a, std::move(args));
+    },
+    [self](append_atom a, append_frame_args& args) {
+      return forward<append_frame_outcome>(self, no_hint{}, a, std::move(args));
+    },
+    [self](cancel_atom a, cancel_args& args) {
+      return forward<cancel_outcome>(self, no_hint{}, a, std::move(args));
+    },
+    [self](replay_atom a, replay_args& args) {
+      return forward<replay_outcome>(
+        self, [](self_ptr s, const replay_outcome&) { tell_all_lanes(s); }, a, std::move(args));
+    },
+    [self](priority_atom a, change_priority_args& args) {
+      return forward<std::int32_t>(self, no_hint{}, a, std::move(args));
+    },
+    [self](revoke_atom a, revoke_lease_args& args) {
+      return forward<revoke_outcome>(
+        self,
+        [](self_ptr s, const revoke_outcome& out) {
+          if (out.revoked) tell_all_lanes(s); // requeued for reclaim
+        },
+        a, std::move(args));
+    },
+    [self](reclaim_atom a, claim_grant_args& args) {
+      return forward<reclaim_grant_outcome>(self, no_hint{}, a, std::move(args));
+    },
+    [self](read_stream_atom a, read_stream_args& args) {
+      return forward<stream_frames>(self, no_hint{}, a, std::move(args));
+    },
+    [self](scan_atom a, scan_kind kind, scan_args& args) {
+      return forward<scan_outcome>(
+        self, [](self_ptr s, const scan_outcome& out) { tell_lanes_of(s, out); }, a, kind,
+        std::move(args));
+    },
+    [self](count_atom a, std::uint16_t p, std::vector<std::string>& lanes) {
+      return forward<std::vector<lane_count>>(
+        self,
+        [](self_ptr s, const std::vector<lane_count>& counts) {
+          for (const auto& c : counts)
+            if (c.count > 0) tell_lane(s, c.lane_id);
+        },
+        a, p, std::move(lanes));
     },
     [self](set_backend_atom, backend_actor& backend) { self->state.backend = std::move(backend); },
   };

@@ -1,11 +1,15 @@
 #pragma once
 // One partition actor per flow partition. Every execution operation on the
 // partition passes through it: it bounds the partition's queued work
-// (over the bound the caller gets resource_exhausted, i.e. HTTP 429) and
-// keeps the partition's operations in order on one backend actor.
+// (over the bound the caller gets resource_exhausted, i.e. HTTP 429), keeps
+// the partition's operations in order on one backend actor, and tells the
+// lane actors when one of their lanes gets eligible work here (push
+// dispatch: parked claims are served without polling).
 
 #include <cstdint>
+#include <memory>
 
+#include "actors/lane_directory.hpp"
 #include "actors/messages.hpp"
 #include "core/metrics_sink.hpp"
 
@@ -17,11 +21,13 @@ struct partition_state {
   std::uint32_t bound = 0;     // most operations queued at once
   std::uint32_t in_flight = 0; // sent to the backend, not yet answered
   metrics_sink* metrics = nullptr;
+  std::shared_ptr<lane_directory> lanes;
   static inline const char* name = "ff.partition";
 };
 
 partition_actor::behavior_type partition_actor_behavior(
   partition_actor::stateful_pointer<partition_state> self, std::uint16_t partition,
-  backend_actor backend, std::uint32_t bound, metrics_sink* metrics);
+  backend_actor backend, std::uint32_t bound, metrics_sink* metrics,
+  std::shared_ptr<lane_directory> lanes);
 
 } // namespace ff

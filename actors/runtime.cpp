@@ -5,11 +5,33 @@
 
 #include <caf/io/all.hpp>
 
+#include "actors/lane_actor.hpp"
 #include "actors/node_actor.hpp"
 
 namespace ff {
 
 namespace {
+
+// Longest long-poll a worker may ask for (decisions.md §5).
+constexpr std::uint32_t max_wait_ms = 30'000;
+
+// A counting permit pool taken without waiting (the stream_ops pool).
+class permit_pool {
+public:
+  explicit permit_pool(std::uint32_t max) : max_(max) {}
+  bool try_acquire() {
+    auto n = used_.load(std::memory_order_relaxed);
+    while (n < max_)
+      if (used_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) return true;
+    return false;
+  }
+  void release() { used_.fetch_sub(1, std::memory_order_acq_rel); }
+  std::uint32_t max() const { return max_; }
+
+private:
+  std::uint32_t max_;
+  std::atomic<std::uint32_t> used_{0};
+};
 
 // The engine_gateway on top of the actor system. Each call spawns a
 // short-lived event-based actor that asks the target and hands the reply to
@@ -17,8 +39,11 @@ namespace {
 class caf_gateway final : public engine_gateway {
 public:
   caf_gateway(caf::actor_system& sys, std::shared_ptr<routing_table> table,
-              std::uint16_t partitions, std::chrono::milliseconds timeout)
-      : sys_(sys), table_(std::move(table)), partitions_(partitions), timeout_(timeout) {}
+              std::shared_ptr<lane_directory> lanes, backend_factory factory,
+              metrics_sink& metrics, const node_config& cfg)
+      : sys_(sys), table_(std::move(table)), lanes_(std::move(lanes)),
+        factory_(std::move(factory)), metrics_(metrics), partitions_(cfg.flow_partitions),
+        timeout_(cfg.request_timeout_ms), stream_ops_(cfg.max_concurrent_stream_ops) {}
 
   std::uint16_t flow_partitions() const override { return partitions_; }
 
@@ -48,16 +73,97 @@ public:
     to_partition<execution_page>(p, std::move(done), list_atom::value, std::move(args));
   }
   void ping(callback<unit> done) override {
-    auto snap = table_->snapshot();
-    if (!snap || snap->backends.empty()) {
-      done(engine_error::unavailable("shutting down"));
+    to_backend<unit>(std::move(done), ping_atom::value);
+  }
+
+  void acquire(dispatch_request req, callback<acquire_outcome> done) override {
+    to_lane<acquire_outcome>(std::move(req), std::move(done), acquire_atom::value);
+  }
+  void claim_grant(dispatch_request req, callback<grant_outcome> done) override {
+    to_lane<grant_outcome>(std::move(req), std::move(done), grant_atom::value);
+  }
+  void claim_execution(std::uint16_t p, claim_execution_args args,
+                       callback<claimed_lease> done) override {
+    to_partition<claimed_lease>(p, std::move(done), claim_atom::value, std::move(args));
+  }
+  void renew_lease(std::uint16_t p, renew_lease_args args, callback<renew_outcome> done) override {
+    to_partition<renew_outcome>(p, std::move(done), renew_atom::value, std::move(args));
+  }
+  void complete_execution(std::uint16_t p, complete_args args,
+                          callback<complete_outcome> done) override {
+    to_partition<complete_outcome>(p, std::move(done), complete_atom::value, std::move(args));
+  }
+  void fail_execution(std::uint16_t p, fail_args args, callback<fail_outcome> done) override {
+    to_partition<fail_outcome>(p, std::move(done), fail_atom::value, std::move(args));
+  }
+  void update_progress(std::uint16_t p, progress_args args, callback<unit> done) override {
+    to_partition<unit>(p, std::move(done), progress_atom::value, std::move(args));
+  }
+  void append_frame(std::uint16_t p, append_frame_args args,
+                    callback<append_frame_outcome> done) override {
+    to_partition<append_frame_outcome>(p, std::move(done), append_atom::value, std::move(args));
+  }
+  void heartbeat_worker(register_worker_args args, callback<worker_liveness> done) override {
+    to_backend<worker_liveness>(std::move(done), heartbeat_atom::value, std::move(args));
+  }
+  void cancel_execution(std::uint16_t p, cancel_args args, callback<cancel_outcome> done) override {
+    to_partition<cancel_outcome>(p, std::move(done), cancel_atom::value, std::move(args));
+  }
+  void replay_execution(std::uint16_t p, replay_args args, callback<replay_outcome> done) override {
+    to_partition<replay_outcome>(p, std::move(done), replay_atom::value, std::move(args));
+  }
+  void change_priority(std::uint16_t p, change_priority_args args,
+                       callback<std::int32_t> done) override {
+    to_partition<std::int32_t>(p, std::move(done), priority_atom::value, std::move(args));
+  }
+  void revoke_lease(std::uint16_t p, revoke_lease_args args, callback<revoke_outcome> done) override {
+    to_partition<revoke_outcome>(p, std::move(done), revoke_atom::value, std::move(args));
+  }
+  void issue_reclaim_grant(std::uint16_t p, claim_grant_args args,
+                           callback<reclaim_grant_outcome> done) override {
+    to_partition<reclaim_grant_outcome>(p, std::move(done), reclaim_atom::value, std::move(args));
+  }
+
+  void read_attempt_stream(std::uint16_t p, read_stream_args args,
+                           callback<stream_frames> done) override {
+    if (!stream_ops_.try_acquire()) return refuse_stream_op(done);
+    to_partition<stream_frames>(p, release_stream_op(std::move(done)), read_stream_atom::value,
+                                std::move(args));
+  }
+
+  void tail_attempt_stream(std::uint16_t p, tail_stream_args args,
+                           callback<stream_frames> done) override {
+    if (p >= partitions_) {
+      done(engine_error::invalid_input("partition is not below the partition count"));
       return;
     }
-    auto i = next_backend_.fetch_add(1, std::memory_order_relaxed) % snap->backends.size();
-    ask<unit>(snap->backends[i], std::move(done), ping_atom::value);
+    if (!stream_ops_.try_acquire()) return refuse_stream_op(done);
+    // A tail blocks its connection for up to block_ms: it gets a backend
+    // actor (and connection) of its own, gone when the tail is answered.
+    auto tailer = sys_.spawn<caf::detached>(backend_actor_behavior, factory_, &metrics_);
+    auto wait = std::chrono::milliseconds(args.block_ms) + timeout_;
+    ask<stream_frames>(tailer, wait,
+                       [tailer, done = release_stream_op(std::move(done))](
+                         expected<stream_frames> r) mutable {
+                         caf::anon_send_exit(tailer, caf::exit_reason::user_shutdown);
+                         done(std::move(r));
+                       },
+                       tail_atom::value, std::move(args));
   }
 
 private:
+  void refuse_stream_op(const callback<stream_frames>& done) {
+    metrics_.queue_rejected("stream_ops");
+    done(engine_error::resource_exhausted("stream_ops", stream_ops_.max()));
+  }
+
+  callback<stream_frames> release_stream_op(callback<stream_frames> done) {
+    return [this, done = std::move(done)](expected<stream_frames> r) {
+      stream_ops_.release();
+      done(std::move(r));
+    };
+  }
+
   template <class T, class... Ts>
   void to_partition(std::uint16_t p, callback<T> done, Ts&&... msg) {
     auto snap = table_->snapshot();
@@ -71,12 +177,34 @@ private:
                                        std::to_string(snap->partitions.size())));
       return;
     }
-    ask<T>(snap->partitions[p], std::move(done), std::forward<Ts>(msg)...);
+    ask<T>(snap->partitions[p], timeout_, std::move(done), std::forward<Ts>(msg)...);
+  }
+
+  template <class T, class... Ts>
+  void to_backend(callback<T> done, Ts&&... msg) {
+    auto snap = table_->snapshot();
+    if (!snap || snap->backends.empty()) {
+      done(engine_error::unavailable("shutting down"));
+      return;
+    }
+    auto i = next_backend_.fetch_add(1, std::memory_order_relaxed) % snap->backends.size();
+    ask<T>(snap->backends[i], timeout_, std::move(done), std::forward<Ts>(msg)...);
+  }
+
+  template <class T, class Atom>
+  void to_lane(dispatch_request req, callback<T> done, Atom atom) {
+    req.wait_ms = std::min(req.wait_ms, max_wait_ms);
+    auto lane = lanes_->get(req.lane_id);
+    if (!lane) {
+      done(engine_error::unavailable("shutting down"));
+      return;
+    }
+    auto wait = std::chrono::milliseconds(req.wait_ms) + timeout_;
+    ask<T>(lane, wait, std::move(done), atom, std::move(req));
   }
 
   template <class T, class Handle, class... Ts>
-  void ask(const Handle& target, callback<T> done, Ts... msg) {
-    auto timeout = timeout_;
+  void ask(const Handle& target, std::chrono::milliseconds timeout, callback<T> done, Ts... msg) {
     sys_.spawn([target, done = std::move(done), timeout, msg...](caf::event_based_actor* self) {
       self->request(target, timeout, msg...)
         .then([done](reply<T>& r) { done(std::move(r).to_expected()); },
@@ -91,8 +219,12 @@ private:
 
   caf::actor_system& sys_;
   std::shared_ptr<routing_table> table_;
+  std::shared_ptr<lane_directory> lanes_;
+  backend_factory factory_;
+  metrics_sink& metrics_;
   std::uint16_t partitions_;
   std::chrono::milliseconds timeout_;
+  permit_pool stream_ops_;
   std::atomic<std::size_t> next_backend_{0};
 };
 
@@ -102,29 +234,61 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg) {
   return cfg;
 }
 
+// The scanners of this milestone and the variables that set their intervals
+// (rest-api.md §4); an interval of 0 turns a scanner off.
+std::vector<scanner_settings> scanners_from(const node_config& cfg) {
+  struct entry { scan_kind kind; const char* variable; std::uint32_t batch; };
+  const entry table[] = {
+    {scan_kind::expire_leases, "FF_LEASE_EXPIRY_INTERVAL_MS", 50},
+    {scan_kind::promote_delayed, "FF_DELAYED_PROMOTER_INTERVAL_MS", 50},
+    {scan_kind::expire_attempt_timeouts, "FF_ATTEMPT_TIMEOUT_INTERVAL_S", 50},
+    {scan_kind::expire_execution_deadlines, "FF_EXECUTION_DEADLINE_INTERVAL_S", 50},
+    {scan_kind::trim_retention, "FF_RETENTION_TRIMMER_INTERVAL_S", 100},
+    {scan_kind::reconcile_indexes, "FF_INDEX_RECONCILER_INTERVAL_S", 200},
+  };
+  std::vector<scanner_settings> out;
+  for (const auto& e : table) {
+    auto it = cfg.scanner_intervals_ms.find(e.variable);
+    if (it == cfg.scanner_intervals_ms.end() || it->second == 0) continue;
+    scanner_settings s;
+    s.kind = e.kind;
+    s.interval = std::chrono::milliseconds(it->second);
+    s.batch = e.batch;
+    out.push_back(s);
+  }
+  return out;
+}
+
 } // namespace
 
 struct actor_runtime::impl {
   caf::actor_system_config cfg;
   caf::actor_system system;
   std::shared_ptr<routing_table> table = std::make_shared<routing_table>();
+  std::shared_ptr<lane_directory> lanes;
   caf::actor node;
   std::unique_ptr<caf_gateway> gateway;
   bool stopped = false;
 
   impl(const node_config& c, backend_factory factory, metrics_sink& metrics)
       : system(configure(cfg)) {
+    auto bound = c.partition_queue_bound;
+    lanes = std::make_shared<lane_directory>(
+      [this, bound, m = &metrics](const std::string& lane) {
+        return system.spawn(lane_actor_behavior, lane, table, bound, m);
+      });
     node_settings settings;
     settings.flow_partitions = c.flow_partitions;
     settings.backend_pool_size = c.backend_pool_size;
     settings.partition_queue_bound = c.partition_queue_bound;
-    node = system.spawn(node_actor_behavior, settings, std::move(factory), &metrics, table);
+    settings.lanes = c.lanes;
+    settings.scanners = scanners_from(c);
+    node = system.spawn(node_actor_behavior, settings, factory, &metrics, table, lanes);
     // The node actor publishes its routing table from its first behavior;
     // wait for it so no request sees an empty table.
     for (int i = 0; i < 5000 && !table->snapshot(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    gateway = std::make_unique<caf_gateway>(system, table, c.flow_partitions,
-                                            std::chrono::milliseconds(c.request_timeout_ms));
+    gateway = std::make_unique<caf_gateway>(system, table, lanes, std::move(factory), metrics, c);
   }
 };
 

@@ -76,6 +76,9 @@ public:
   // Push dispatch: grant + claim of the first claimable execution among the
   // head (16 entries) of one lane on one partition, in one call.
   virtual expected<acquire_outcome> acquire_next_in_lane(const acquire_args& args) = 0;
+  // The reference claim route on one partition: a grant (args.grant_ttl_ms)
+  // on the first execution at the head of the lane the worker can run.
+  virtual expected<grant_outcome> grant_next_in_lane(const acquire_args& args) = 0;
   // Extends the lease; tells a holder whose execution was cancelled.
   virtual expected<renew_outcome> renew_lease(const renew_lease_args& args) = 0;
   // Terminal operations: a retry with the same fence answers the stored

@@ -84,6 +84,7 @@ struct acquire_args {
   std::string lease_id;
   std::string attempt_id;
   std::int64_t lease_ttl_ms = default_lease_ttl_ms;
+  std::int64_t grant_ttl_ms = 5000; // grant_next_in_lane only
 };
 
 struct acquire_outcome {
@@ -94,6 +95,27 @@ struct acquire_outcome {
   // capabilities for (so the caller does not ask again for nothing).
   std::uint64_t eligible_remaining = 0;
   std::uint32_t skipped_capability = 0;
+};
+
+// The answer of grant_next_in_lane (the reference claim route): a grant on
+// the first matching execution, or none.
+struct grant_outcome {
+  bool granted = false;
+  claim_grant grant;              // set when granted
+  std::uint64_t eligible_remaining = 0;
+  std::uint32_t skipped_capability = 0;
+};
+
+// A worker asking its lane for work, across every partition (the acquire
+// route, and the reference claim route that only issues a grant).
+struct dispatch_request {
+  std::string lane_id;
+  std::string worker_id;
+  std::string worker_instance_id;
+  std::string worker_capabilities; // sorted CSV
+  std::int64_t lease_ttl_ms = default_lease_ttl_ms; // acquire
+  std::int64_t grant_ttl_ms = 5000;                 // claim grant
+  std::uint32_t wait_ms = 0;      // long-poll: park up to this long (<= 30000)
 };
 
 struct renew_lease_args {
@@ -261,7 +283,7 @@ typename Inspector::result_type inspect(Inspector& f, claim_execution_args& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, acquire_args& x) {
   return f(x.partition, x.lane_id, x.worker_id, x.worker_instance_id, x.worker_capabilities,
-           x.lease_id, x.attempt_id, x.lease_ttl_ms);
+           x.lease_id, x.attempt_id, x.lease_ttl_ms, x.grant_ttl_ms);
 }
 
 template <class Inspector>
@@ -369,6 +391,17 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scan_outcome& x) {
   return f(x.examined, x.changed, x.cleaned, x.failed, x.became_eligible, x.eligible_by_lane,
            x.next_cursor);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, grant_outcome& x) {
+  return f(x.granted, x.grant, x.eligible_remaining, x.skipped_capability);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dispatch_request& x) {
+  return f(x.lane_id, x.worker_id, x.worker_instance_id, x.worker_capabilities, x.lease_ttl_ms,
+           x.grant_ttl_ms, x.wait_ms);
 }
 
 } // namespace ff

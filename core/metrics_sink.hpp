@@ -2,6 +2,7 @@
 // Where lower layers report measurements. The Prometheus implementation
 // lives in http/ (which serves /metrics); lower layers see only this.
 
+#include <cstdint>
 #include <string_view>
 
 namespace ff {
@@ -13,6 +14,10 @@ public:
   virtual void backend_call(std::string_view op, double seconds, bool ok) = 0;
   // A request refused because a bounded queue was full (pool = its name).
   virtual void queue_rejected(std::string_view pool) = 0;
+  // One full pass of a scanner over the node's partitions: how long it
+  // took, how many executions it changed, how many partition batches failed.
+  virtual void scanner_cycle(std::string_view scanner, double seconds, std::uint64_t changed,
+                             std::uint64_t errors) = 0;
 };
 
 // Discards everything; for tests and tools.
@@ -20,6 +25,7 @@ class null_metrics_sink final : public metrics_sink {
 public:
   void backend_call(std::string_view, double, bool) override {}
   void queue_rejected(std::string_view) override {}
+  void scanner_cycle(std::string_view, double, std::uint64_t, std::uint64_t) override {}
 };
 
 } // namespace ff

@@ -51,6 +51,26 @@ struct prometheus_metrics::impl {
           .Name("ff_queue_rejected_total")
           .Help("Requests refused because a bounded queue or pool was full")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter>& scanner_cycles =
+      prometheus::BuildCounter()
+          .Name("ff_scanner_cycle_total")
+          .Help("Completed scanner passes over the node's partitions")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& scanner_duration =
+      prometheus::BuildHistogram()
+          .Name("ff_scanner_cycle_duration_seconds")
+          .Help("Duration of one scanner pass over the node's partitions")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& scanner_changed =
+      prometheus::BuildCounter()
+          .Name("ff_scanner_changed_total")
+          .Help("Executions a scanner changed (promoted, expired, trimmed, repaired)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& scanner_errors =
+      prometheus::BuildCounter()
+          .Name("ff_scanner_errors_total")
+          .Help("Partition batches a scanner could not run")
+          .Register(*registry);
 };
 
 prometheus_metrics::prometheus_metrics() : impl_(std::make_unique<impl>()) {}
@@ -75,6 +95,15 @@ void prometheus_metrics::backend_call(std::string_view op, double seconds, bool 
 
 void prometheus_metrics::queue_rejected(std::string_view pool) {
   impl_->queue_rejected.Add({{"pool", std::string(pool)}}).Increment();
+}
+
+void prometheus_metrics::scanner_cycle(std::string_view scanner, double seconds,
+                                       std::uint64_t changed, std::uint64_t errors) {
+  prometheus::Labels labels{{"scanner", std::string(scanner)}};
+  impl_->scanner_cycles.Add(labels).Increment();
+  impl_->scanner_duration.Add(labels, latency_buckets()).Observe(seconds);
+  impl_->scanner_changed.Add(labels).Increment(static_cast<double>(changed));
+  impl_->scanner_errors.Add(labels).Increment(static_cast<double>(errors));
 }
 
 std::string prometheus_metrics::serialize() const {

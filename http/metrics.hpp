@@ -24,6 +24,11 @@ public:
   // ff_queue_rejected_total{pool}
   void queue_rejected(std::string_view pool) override;
 
+  // ff_scanner_cycle_total / ff_scanner_cycle_duration_seconds /
+  // ff_scanner_changed_total / ff_scanner_errors_total, label scanner.
+  void scanner_cycle(std::string_view scanner, double seconds, std::uint64_t changed,
+                     std::uint64_t errors) override;
+
   // The whole registry in Prometheus text format 0.0.4.
   std::string serialize() const;
 

@@ -291,6 +291,61 @@ redis.register_function('ff_acquire_next_in_lane', function(keys, args)
   return ff_status('EMPTY', ff_int_str(redis.call('ZCARD', queue)), ff_int_str(skipped))
 end)
 
+-- The reference claim route on one partition: a claim grant (no lease) on
+-- the first execution at the head of the lane the worker can run.
+-- KEYS: 1 the lane's eligible ZSET.
+-- ARGV: 1 lane_id, 2 worker_id, 3 worker_instance_id, 4 worker caps CSV,
+--       5 grant_ttl_ms.
+-- Returns {1,'OK',remaining,skipped,execution_id,grant_expires_at,grant_key}
+--       | {1,'EMPTY',remaining,skipped}.
+redis.register_function('ff_grant_next_in_lane', function(keys, args)
+  if #keys ~= 1 then return ff_err('invalid_input', 'arity:expected_1_key') end
+  local lane, worker_id, instance_id = ff_s(args[1]), ff_s(args[2]), ff_s(args[3])
+  if lane == '' then return ff_err('invalid_input', 'lane_id:empty') end
+  if worker_id == '' then return ff_err('invalid_input', 'worker_id:empty') end
+  if instance_id == '' then return ff_err('invalid_input', 'worker_instance_id:empty') end
+  local caps = ff_s(args[4])
+  local bad = ff_check_worker_caps(caps)
+  if bad then return bad end
+  local ttl
+  ttl, bad = ff_arg_int(args[5], 'grant_ttl_ms', false, 1, FF_MAX_GRANT_TTL_MS)
+  if bad then return bad end
+  local tag = string.match(keys[1], '^ff:idx:(%b{})')
+  if tag == nil or keys[1] ~= ff_lane_key(tag, lane, 'eligible') then
+    return ff_err('invalid_input', 'keys:eligible:mismatch')
+  end
+
+  local queue = keys[1]
+  local now = ff_now_ms()
+  local skipped = 0
+  for _, eid in ipairs(redis.call('ZRANGE', queue, 0, FF_ACQUIRE_SCAN - 1)) do
+    local K = ff_exec_keyset(eid)
+    local core = K and ff_tag_of(eid) == tag and ff_hgetall(K.core)
+    local path = core and core.lane_id == lane and ff_claim_path(core)
+    if not path then
+      redis.call('ZREM', queue, eid)
+    elseif redis.call('EXISTS', K.grant) == 0 then
+      local missing = ff_missing_caps(core.required_capabilities, caps)
+      if missing ~= '' then
+        redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now))
+        skipped = skipped + 1
+      else
+        local kind = path == 'reclaim' and 'reclaim' or 'claim'
+        local expires = ff_int_str(now + ttl)
+        redis.call('HSET', K.grant, 'kind', kind, 'worker_id', worker_id,
+                   'worker_instance_id', instance_id, 'lane_id', lane,
+                   'capability_hash', '', 'route_snapshot_json', '',
+                   'admission_summary', '', 'created_at', ff_int_str(now),
+                   'grant_expires_at', expires)
+        redis.call('PEXPIREAT', K.grant, expires)
+        return ff_ok(ff_int_str(redis.call('ZCARD', queue)), ff_int_str(skipped), eid,
+                     expires, K.grant)
+      end
+    end
+  end
+  return ff_status('EMPTY', ff_int_str(redis.call('ZCARD', queue)), ff_int_str(skipped))
+end)
+
 -- KEYS: the execution key block. ARGV: 1 execution_id, 2 new_priority.
 -- Returns {1,'OK',clamped_priority} | {0,'execution_not_found'}
 --       | {0,'execution_not_eligible'} (only runnable + eligible_now).

@@ -33,6 +33,7 @@ public:
   expected<claimed_lease> claim_execution(const claim_execution_args& args) override;
   expected<claimed_lease> claim_resumed_execution(const claim_execution_args& args) override;
   expected<acquire_outcome> acquire_next_in_lane(const acquire_args& args) override;
+  expected<grant_outcome> grant_next_in_lane(const acquire_args& args) override;
   expected<renew_outcome> renew_lease(const renew_lease_args& args) override;
   expected<complete_outcome> complete_execution(const complete_args& args) override;
   expected<fail_outcome> fail_execution(const fail_args& args) override;

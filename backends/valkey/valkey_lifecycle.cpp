@@ -157,6 +157,34 @@ expected<acquire_outcome> valkey_backend::acquire_next_in_lane(const acquire_arg
   return out;
 }
 
+expected<grant_outcome> valkey_backend::grant_next_in_lane(const acquire_args& a) {
+  if (!is_valid_lane_id(a.lane_id))
+    return engine_error::invalid_input("invalid lane_id");
+  const std::string tag = flow_partition_tag(a.partition);
+  std::vector<std::string> keys = {k::lane_eligible_key(tag, a.lane_id)};
+  std::vector<std::string> args = {a.lane_id, a.worker_id, a.worker_instance_id,
+                                   a.worker_capabilities, std::to_string(a.grant_ttl_ms)};
+  auto env = call_function(conn_, "ff_grant_next_in_lane", keys, args);
+  if (!env)
+    return std::move(env).error();
+  grant_outcome out;
+  field_reader r(*env, "ff_grant_next_in_lane");
+  r.integer(0, out.eligible_remaining);
+  r.integer(1, out.skipped_capability);
+  if (env->status == "OK")
+    r.integer(3, out.grant.expires_at_ms);
+  if (!r.ok())
+    return r.error();
+  if (env->status == "EMPTY")
+    return out;
+  out.granted = true;
+  out.grant.execution_id = env->field(2);
+  out.grant.partition_key = tag;
+  out.grant.grant_key = env->field(4);
+  out.grant.lane_id = a.lane_id;
+  return out;
+}
+
 expected<renew_outcome> valkey_backend::renew_lease(const renew_lease_args& a) {
   std::vector<std::string> args;
   append_fence(args, a.fence);

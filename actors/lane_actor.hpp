@@ -1,0 +1,52 @@
+#pragma once
+// One lane actor per lane: the dispatcher of push-based claims. It keeps the
+// set of partitions that have eligible work in its lane (told by the
+// partition actors, rebuilt at boot, corrected by the index reconciler) and
+// the claims waiting for work. A claim asks one ready partition at a time,
+// round-robin across the lane so work is taken fairly from every partition;
+// a claim that finds nothing parks until a partition reports new work or
+// its wait ends. The backend is never polled partition by partition.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "actors/routing_table.hpp"
+#include "core/metrics_sink.hpp"
+
+namespace ff {
+
+struct pending_claim {
+  bool grant_only = false;
+  dispatch_request request;
+  caf::typed_response_promise<reply<acquire_outcome>> acquire_promise;
+  caf::typed_response_promise<reply<grant_outcome>> grant_promise;
+  std::set<std::uint16_t> tried; // partitions that had nothing for it since they last reported
+  bool in_flight = false;
+  bool expired = false;
+};
+
+struct lane_state {
+  std::string lane;
+  std::shared_ptr<routing_table> table;
+  std::uint32_t bound = 0;                  // most claims served or parked at once
+  metrics_sink* metrics = nullptr;
+  std::set<std::uint16_t> ready;            // partitions with eligible work
+  std::map<std::uint16_t, std::uint64_t> generation; // bumps on every report
+  std::uint16_t cursor = 0;                 // round-robin position
+  std::map<std::uint64_t, pending_claim> pending;
+  std::uint64_t next_id = 1;
+  static inline const char* name = "ff.lane";
+};
+
+lane_actor::behavior_type lane_actor_behavior(lane_actor::stateful_pointer<lane_state> self,
+                                              std::string lane,
+                                              std::shared_ptr<routing_table> table,
+                                              std::uint32_t bound, metrics_sink* metrics);
+
+} // namespace ff
