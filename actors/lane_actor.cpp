@@ -194,6 +194,13 @@ lane_actor::behavior_type lane_actor_behavior(self_ptr self, std::string lane,
       }
       for (auto id : waiting) dispatch(self, id);
     },
+    [self](drain_atom) {
+      // Shutting down: every waiting claim ends now ("no work"), so the
+      // HTTP server's drain does not wait out long-polls.
+      std::vector<std::uint64_t> ids;
+      for (auto& [id, c] : self->state.pending) ids.push_back(id);
+      for (auto id : ids) self->send(self, expire_atom::value, id);
+    },
     [self](expire_atom, std::uint64_t id) {
       auto it = self->state.pending.find(id);
       if (it == self->state.pending.end()) return;

@@ -40,6 +40,7 @@ using heartbeat_atom = caf::atom_constant<caf::atom("ffheart")>;
 using ready_atom = caf::atom_constant<caf::atom("ffready")>;
 using tick_atom = caf::atom_constant<caf::atom("fftick")>;
 using expire_atom = caf::atom_constant<caf::atom("ffexpire")>;
+using drain_atom = caf::atom_constant<caf::atom("ffdrain")>;
 using set_backend_atom = caf::atom_constant<caf::atom("ffsetbknd")>;
 
 // An operation's answer: the value or the engine_error (never a caf::error
@@ -128,7 +129,7 @@ using lane_actor = caf::typed_actor<
   caf::replies_to<acquire_atom, dispatch_request>::with<reply<acquire_outcome>>,
   caf::replies_to<grant_atom, dispatch_request>::with<reply<grant_outcome>>,
   caf::reacts_to<ready_atom, std::uint16_t>,
-  caf::reacts_to<expire_atom, std::uint64_t>>;
+  caf::reacts_to<expire_atom, std::uint64_t>, caf::reacts_to<drain_atom>>;
 
 // Registers every message type above with the actor system.
 void add_message_types(caf::actor_system_config& cfg);

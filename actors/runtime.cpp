@@ -300,6 +300,10 @@ actor_runtime::~actor_runtime() { shutdown(); }
 
 engine_gateway& actor_runtime::gateway() { return *impl_->gateway; }
 
+void actor_runtime::begin_shutdown() {
+  for (auto& lane : impl_->lanes->all()) caf::anon_send(lane, drain_atom::value);
+}
+
 void actor_runtime::shutdown() {
   if (impl_->stopped) return;
   impl_->stopped = true;

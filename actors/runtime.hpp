@@ -22,6 +22,9 @@ public:
   actor_runtime& operator=(const actor_runtime&) = delete;
 
   engine_gateway& gateway();
+  // First step of a shutdown: claims parked in lane actors end now with
+  // "no work", so in-flight long-polls finish before the HTTP drain.
+  void begin_shutdown();
   // Stops every actor and waits for them (the backend actors finish the
   // call they are in). Idempotent; the destructor calls it.
   void shutdown();

@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {} received: shutting down", sig);
+  runtime.begin_shutdown();
   server.stop(std::chrono::seconds(15));
   runtime.shutdown();
   if (dev_store) dev_store->stop();

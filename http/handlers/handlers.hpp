@@ -20,4 +20,29 @@ void handle_get_execution(request_context& ctx);
 void handle_get_execution_state(request_context& ctx);
 void handle_get_execution_result(request_context& ctx);
 
+// Operator routes: POST .../cancel, PUT .../priority, POST .../replay,
+// POST .../revoke-lease, POST .../reclaim
+void handle_cancel_execution(request_context& ctx);
+void handle_change_priority(request_context& ctx);
+void handle_replay_execution(request_context& ctx);
+void handle_revoke_lease(request_context& ctx);
+void handle_reclaim_execution(request_context& ctx);
+// GET .../attempts/{idx}/stream and .../stream/tail
+void handle_read_stream(request_context& ctx);
+void handle_tail_stream(request_context& ctx);
+
+// Worker routes (decisions.md §5): POST /v1/workers/{worker_id}/acquire,
+// .../claim, .../heartbeat; POST /v1/executions/{id}/claim
+void handle_worker_acquire(request_context& ctx);
+void handle_worker_claim(request_context& ctx);
+void handle_worker_heartbeat(request_context& ctx);
+void handle_claim_execution(request_context& ctx);
+// Lease holder: .../lease/renew, .../complete, .../fail, .../progress,
+// POST .../attempts/{idx}/stream
+void handle_renew_lease(request_context& ctx);
+void handle_complete_execution(request_context& ctx);
+void handle_fail_execution(request_context& ctx);
+void handle_update_progress(request_context& ctx);
+void handle_append_frames(request_context& ctx);
+
 } // namespace ff

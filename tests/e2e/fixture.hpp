@@ -2,9 +2,14 @@
 // Shared pieces of the end-to-end tests: a real redis-server, a real
 // ff-node process on top of it, and JSON helpers.
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -96,6 +101,91 @@ inline std::size_t count_all(http_client& client, std::uint16_t partitions,
   std::size_t n = 0;
   for (std::uint16_t p = 0; p < partitions; ++p) n += list_partition(client, p, headers).size();
   return n;
+}
+
+// --- worker protocol helpers (decisions.md §5) ------------------------------
+
+inline std::string json_string(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsString())
+    throw std::runtime_error(std::string("no string member ") + name);
+  return v[name].GetString();
+}
+
+// The lease object answered by acquire and executions/{id}/claim.
+struct held_lease {
+  std::string execution_id;
+  std::uint32_t attempt_index = 0;
+  std::string attempt_id;
+  std::string attempt_type;
+  std::string lease_id;
+  std::uint64_t lease_epoch = 0;
+  std::int64_t lease_expires_at = 0;
+
+  // A lease-holder body: the fence, attempt_id, and `extra` members.
+  std::string fence(const std::string& extra = {}) const {
+    std::string body = R"({"lease_id":")" + lease_id + R"(","lease_epoch":)" +
+                       std::to_string(lease_epoch) + R"(,"attempt_index":)" +
+                       std::to_string(attempt_index) + R"(,"attempt_id":")" + attempt_id + "\"";
+    if (!extra.empty()) body += "," + extra;
+    return body + "}";
+  }
+};
+
+inline held_lease parse_lease(const std::string& body) {
+  auto doc = parse_json(body);
+  if (!doc.IsObject()) throw std::runtime_error("not a lease object: " + body);
+  held_lease l;
+  l.execution_id = json_string(doc, "execution_id");
+  l.attempt_index = doc["attempt_index"].GetUint();
+  l.attempt_id = json_string(doc, "attempt_id");
+  l.attempt_type = json_string(doc, "attempt_type");
+  l.lease_id = json_string(doc, "lease_id");
+  l.lease_epoch = doc["lease_epoch"].GetUint64();
+  l.lease_expires_at = doc["lease_expires_at"].GetInt64();
+  return l;
+}
+
+// POST /v1/workers/{worker}/acquire on lane "default"; `extra` adds or
+// overrides members (`"wait_ms":500`).
+inline http_response acquire(http_client& client, const std::string& worker,
+                             const std::string& extra = {}) {
+  std::string body = R"({"lane_id":"default","worker_instance_id":")" + worker + R"(-1")";
+  if (!extra.empty()) body += "," + extra;
+  return client.post("/v1/workers/" + url_encode(worker) + "/acquire", body + "}");
+}
+
+// Creates an execution on `partition` (extra create members in `overrides`)
+// and returns its id; throws unless the answer is 201.
+inline std::string create_execution(http_client& client, std::uint16_t partition,
+                                    const std::string& overrides = {}) {
+  auto id = execution_id::mint(partition).value;
+  auto res = client.post("/v1/executions", create_body(id, partition, overrides));
+  if (res.status != 201) throw std::runtime_error("create failed: " + res.body);
+  return id;
+}
+
+// The public state, without the JSON quotes.
+inline std::string state_of(http_client& client, const std::string& id) {
+  auto res = client.get(exec_path(id, "/state"));
+  if (res.status != 200) return "<" + std::to_string(res.status) + ">";
+  return parse_json(res.body).GetString();
+}
+
+// Polls `done` every 20 ms until it holds or `timeout` passes.
+inline bool eventually(const std::function<bool()>& done,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+inline std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               since)
+      .count();
 }
 
 } // namespace ff::test

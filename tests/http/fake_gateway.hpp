@@ -36,6 +36,58 @@ public:
     std::lock_guard<std::mutex> lk(mu_);
     next_error_ = std::move(e);
   }
+  // The next `successes` operations answer; the one after fails with `e`.
+  void fail_after(std::size_t successes, engine_error e) {
+    std::lock_guard<std::mutex> lk(mu_);
+    fail_after_.emplace(successes, std::move(e));
+  }
+  // Every gateway call so far (to check that bad input reached nothing).
+  std::size_t call_count() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return call_count_;
+  }
+
+  // What the worker, operator and stream methods answer.
+  struct canned_answers {
+    acquire_outcome acquire;          // acquired=false: 204
+    grant_outcome grant;              // granted=false: 204
+    claimed_lease lease;              // claim_execution
+    renew_outcome renew;
+    fail_outcome fail{"failed", 0, false};
+    replay_outcome replay{"waiting", 1};
+    revoke_outcome revoke;
+    reclaim_grant_outcome reclaim;
+    worker_liveness liveness{"registered", 0};
+    stream_frames frames;             // read and tail
+  };
+  template <class F>
+  void configure(F f) {
+    std::lock_guard<std::mutex> lk(mu_);
+    f(canned_);
+  }
+
+  // The arguments each method was called with, in call order.
+  struct recorded_calls {
+    std::vector<dispatch_request> acquire, grant;
+    std::vector<std::pair<std::uint16_t, claim_execution_args>> claim;
+    std::vector<std::pair<std::uint16_t, renew_lease_args>> renew;
+    std::vector<std::pair<std::uint16_t, complete_args>> complete;
+    std::vector<std::pair<std::uint16_t, fail_args>> fail;
+    std::vector<std::pair<std::uint16_t, progress_args>> progress;
+    std::vector<std::pair<std::uint16_t, append_frame_args>> append;
+    std::vector<register_worker_args> heartbeat;
+    std::vector<std::pair<std::uint16_t, cancel_args>> cancel;
+    std::vector<std::pair<std::uint16_t, replay_args>> replay;
+    std::vector<std::pair<std::uint16_t, change_priority_args>> priority;
+    std::vector<std::pair<std::uint16_t, revoke_lease_args>> revoke;
+    std::vector<std::pair<std::uint16_t, claim_grant_args>> reclaim;
+    std::vector<std::pair<std::uint16_t, read_stream_args>> read;
+    std::vector<std::pair<std::uint16_t, tail_stream_args>> tail;
+  };
+  recorded_calls calls() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return calls_;
+  }
   // While held, answers are parked until release_held() or drop_held().
   void hold(bool on) {
     std::lock_guard<std::mutex> lk(mu_);
@@ -130,17 +182,130 @@ public:
     answer<unit>(std::move(done), [] { return unit{}; });
   }
 
+  void acquire(dispatch_request req, callback<acquire_outcome> done) override {
+    answer<acquire_outcome>(std::move(done), [this, req]() {
+      calls_.acquire.push_back(req);
+      return canned_.acquire;
+    });
+  }
+  void claim_grant(dispatch_request req, callback<grant_outcome> done) override {
+    answer<grant_outcome>(std::move(done), [this, req]() {
+      calls_.grant.push_back(req);
+      return canned_.grant;
+    });
+  }
+  void claim_execution(std::uint16_t p, claim_execution_args args,
+                       callback<claimed_lease> done) override {
+    answer<claimed_lease>(std::move(done), [this, p, args]() {
+      calls_.claim.emplace_back(p, args);
+      return canned_.lease;
+    });
+  }
+  void renew_lease(std::uint16_t p, renew_lease_args args, callback<renew_outcome> done) override {
+    answer<renew_outcome>(std::move(done), [this, p, args]() {
+      calls_.renew.emplace_back(p, args);
+      return canned_.renew;
+    });
+  }
+  void complete_execution(std::uint16_t p, complete_args args,
+                          callback<complete_outcome> done) override {
+    answer<complete_outcome>(std::move(done), [this, p, args]() {
+      calls_.complete.emplace_back(p, args);
+      return complete_outcome{};
+    });
+  }
+  void fail_execution(std::uint16_t p, fail_args args, callback<fail_outcome> done) override {
+    answer<fail_outcome>(std::move(done), [this, p, args]() {
+      calls_.fail.emplace_back(p, args);
+      return canned_.fail;
+    });
+  }
+  void update_progress(std::uint16_t p, progress_args args, callback<unit> done) override {
+    answer<unit>(std::move(done), [this, p, args]() {
+      calls_.progress.emplace_back(p, args);
+      return unit{};
+    });
+  }
+  void append_frame(std::uint16_t p, append_frame_args args,
+                    callback<append_frame_outcome> done) override {
+    answer<append_frame_outcome>(std::move(done), [this, p, args]() {
+      calls_.append.emplace_back(p, args);
+      append_frame_outcome out;
+      out.frame_count = ++frame_count_;
+      out.entry_id = "1700000000000-" + std::to_string(frame_count_ - 1);
+      if (!args.summary_patch.empty()) out.summary_version = ++summary_version_;
+      return out;
+    });
+  }
+  void heartbeat_worker(register_worker_args args, callback<worker_liveness> done) override {
+    answer<worker_liveness>(std::move(done), [this, args]() {
+      calls_.heartbeat.push_back(args);
+      return canned_.liveness;
+    });
+  }
+  void cancel_execution(std::uint16_t p, cancel_args args, callback<cancel_outcome> done) override {
+    answer<cancel_outcome>(std::move(done), [this, p, args]() {
+      calls_.cancel.emplace_back(p, args);
+      return cancel_outcome{"active", false};
+    });
+  }
+  void replay_execution(std::uint16_t p, replay_args args, callback<replay_outcome> done) override {
+    answer<replay_outcome>(std::move(done), [this, p, args]() {
+      calls_.replay.emplace_back(p, args);
+      return canned_.replay;
+    });
+  }
+  void change_priority(std::uint16_t p, change_priority_args args,
+                       callback<std::int32_t> done) override {
+    answer<std::int32_t>(std::move(done), [this, p, args]() {
+      calls_.priority.emplace_back(p, args);
+      return args.priority;
+    });
+  }
+  void revoke_lease(std::uint16_t p, revoke_lease_args args, callback<revoke_outcome> done) override {
+    answer<revoke_outcome>(std::move(done), [this, p, args]() {
+      calls_.revoke.emplace_back(p, args);
+      return canned_.revoke;
+    });
+  }
+  void issue_reclaim_grant(std::uint16_t p, claim_grant_args args,
+                           callback<reclaim_grant_outcome> done) override {
+    answer<reclaim_grant_outcome>(std::move(done), [this, p, args]() {
+      calls_.reclaim.emplace_back(p, args);
+      return canned_.reclaim;
+    });
+  }
+  void read_attempt_stream(std::uint16_t p, read_stream_args args,
+                           callback<stream_frames> done) override {
+    answer<stream_frames>(std::move(done), [this, p, args]() {
+      calls_.read.emplace_back(p, args);
+      return canned_.frames;
+    });
+  }
+  void tail_attempt_stream(std::uint16_t p, tail_stream_args args,
+                           callback<stream_frames> done) override {
+    answer<stream_frames>(std::move(done), [this, p, args]() {
+      calls_.tail.emplace_back(p, args);
+      return canned_.frames;
+    });
+  }
+
 private:
   // Computes the answer under the lock (on the calling thread, so the
   // recorded state is visible at once) and delivers it from the worker.
   template <class T, class F>
   void answer(callback<T> done, F compute) {
     std::lock_guard<std::mutex> lk(mu_);
+    ++call_count_;
     std::optional<expected<T>> result;
     if (next_error_) {
       result.emplace(std::move(*next_error_));
       next_error_.reset();
+    } else if (fail_after_ && fail_after_->first == 0) {
+      result.emplace(std::move(fail_after_->second));
+      fail_after_.reset();
     } else {
+      if (fail_after_) --fail_after_->first;
       result.emplace(compute());
     }
     auto task = [done = std::move(done), r = std::move(*result)]() mutable { done(std::move(r)); };
@@ -178,6 +343,12 @@ private:
   bool hold_ = false;
   bool stopping_ = false;
   std::optional<engine_error> next_error_;
+  std::optional<std::pair<std::size_t, engine_error>> fail_after_;
+  std::size_t call_count_ = 0;
+  canned_answers canned_;
+  recorded_calls calls_;
+  std::uint64_t frame_count_ = 0;
+  std::uint64_t summary_version_ = 0;
   std::vector<create_execution_args> created_;
   std::optional<list_executions_args> last_list_;
   std::map<std::string, execution_info> infos_;

@@ -1,0 +1,146 @@
+#include "http/request_decoding.hpp"
+
+#include <algorithm>
+
+#include "http/json_codec.hpp"
+
+namespace ff {
+
+namespace {
+
+constexpr std::size_t max_identifier_bytes = 256;
+constexpr std::size_t max_lane_bytes = 64;
+constexpr std::size_t max_capability_tokens = 256;
+constexpr std::size_t max_capability_csv_bytes = 4096;
+
+// Rust's char::is_whitespace (the White_Space property) and char::is_control
+// (general category Cc), which the reference's identifier rule uses.
+bool unicode_whitespace_or_control(char32_t c) {
+  if (c <= 0x20 || (c >= 0x7f && c <= 0xa0)) return true; // Cc, space, NEL, NBSP
+  return c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+// Decodes one UTF-8 sequence at s[i]; false on a malformed one.
+bool next_code_point(std::string_view s, std::size_t& i, char32_t& out) {
+  auto b = static_cast<unsigned char>(s[i]);
+  std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return false;
+  char32_t c = len == 1 ? b : len == 2 ? (b & 0x1f) : len == 3 ? (b & 0x0f) : (b & 0x07);
+  for (std::size_t k = 1; k < len; ++k) {
+    auto cont = static_cast<unsigned char>(s[i + k]);
+    if ((cont & 0xc0) != 0x80) return false;
+    c = (c << 6) | (cont & 0x3f);
+  }
+  static constexpr char32_t min_of_len[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < min_of_len[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return false;
+  i += len;
+  out = c;
+  return true;
+}
+
+engine_error capabilities_error(std::string detail) {
+  engine_error e;
+  e.kind = error_kind::validation;
+  e.code = "invalid_capabilities";
+  e.detail = std::move(detail);
+  return e;
+}
+
+} // namespace
+
+std::string identifier_problem(std::string_view field, std::string_view value) {
+  std::string f(field);
+  if (value.empty()) return f + ": must not be empty";
+  if (value.size() > max_identifier_bytes)
+    return f + ": exceeds 256 bytes (got " + std::to_string(value.size()) + ")";
+  for (std::size_t i = 0; i < value.size();) {
+    char32_t c = 0;
+    // Bytes that are not UTF-8 cannot come from a JSON string; from a path
+    // segment they would not be a valid Rust String either.
+    if (!next_code_point(value, i, c)) return f + ": must be valid UTF-8";
+    if (unicode_whitespace_or_control(c))
+      return f + ": must not contain whitespace or control characters";
+  }
+  return {};
+}
+
+std::string lane_id_problem(std::string_view lane) {
+  if (lane.empty()) return "lane_id is empty";
+  if (lane.size() > max_lane_bytes)
+    return "lane_id exceeds 64 bytes (got " + std::to_string(lane.size()) + ")";
+  for (std::size_t i = 0; i < lane.size(); ++i) {
+    auto c = static_cast<unsigned char>(lane[i]);
+    if (c < 0x20 || c > 0x7e)
+      return "lane_id contains non-ASCII-printable byte at index " + std::to_string(i);
+  }
+  return {};
+}
+
+expected<std::string> worker_capabilities_csv(std::vector<std::string> tokens) {
+  // The same token rules as a required set (execution-model.md §5.2), so a
+  // worker can only announce what an execution could require.
+  for (const auto& t : tokens) {
+    if (t.empty()) return capabilities_error("worker:empty_token");
+    if (t.find(',') != std::string::npos) return capabilities_error("worker:comma_in_token");
+    for (unsigned char ch : t)
+      if (ch <= 0x20 || ch == 0x7f) return capabilities_error("worker:control_or_whitespace");
+  }
+  std::sort(tokens.begin(), tokens.end());
+  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+  if (tokens.size() > max_capability_tokens) return capabilities_error("worker:too_many_tokens");
+  std::string csv;
+  for (const auto& t : tokens) {
+    if (!csv.empty()) csv.push_back(',');
+    csv += t;
+  }
+  if (csv.size() > max_capability_csv_bytes) return capabilities_error("worker:too_many_bytes");
+  return csv;
+}
+
+bool path_execution_id(const route_params& params, execution_id& out, http_response& error) {
+  const route_param* p = params.find("id");
+  if (!p || !p->decoded) {
+    error = bad_request("invalid execution_id: malformed percent-encoding");
+    return false;
+  }
+  auto id = execution_id::parse(p->value);
+  if (!id) {
+    error = bad_request("invalid execution_id: " + id.error().text());
+    return false;
+  }
+  out = std::move(*id);
+  return true;
+}
+
+bool path_worker_id(const route_params& params, std::string& out, http_response& error) {
+  const route_param* p = params.find("worker_id");
+  if (!p || !p->decoded) {
+    error = bad_request("worker_id: malformed percent-encoding");
+    return false;
+  }
+  if (auto problem = identifier_problem("worker_id", p->value); !problem.empty()) {
+    error = bad_request(problem);
+    return false;
+  }
+  out = p->value;
+  return true;
+}
+
+bool path_attempt_index(const route_params& params, std::uint32_t& out, http_response& error) {
+  const route_param* p = params.find("idx");
+  if (!p || !p->decoded || !parse_decimal(p->value, out)) {
+    std::string shown = p ? p->value : std::string();
+    error = bad_request("Invalid URL: Cannot parse `" + shown + "` to a `u32`");
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> canonical_uuid(std::string_view s) {
+  auto id = uuid::parse(s);
+  if (!id) return std::nullopt;
+  return id->str();
+}
+
+} // namespace ff
