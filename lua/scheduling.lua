@@ -76,6 +76,44 @@ end
 -- ARGV: 1 execution_id, 2 worker_id, 3 worker_instance_id, 4 lane_id,
 --       5 capability_hash, 6 grant_ttl_ms, 7 route_snapshot_json,
 --       8 admission_summary, 9 worker_caps_csv.
+-- Writes a claim grant that expires on its own; returns grant_expires_at.
+local function ff_write_grant(K, kind, worker_id, instance_id, lane, cap_hash, route,
+                              admission, now, ttl)
+  local expires = ff_int_str(now + ttl)
+  redis.call('HSET', K.grant, 'kind', kind, 'worker_id', worker_id,
+             'worker_instance_id', instance_id, 'lane_id', lane, 'capability_hash', cap_hash,
+             'route_snapshot_json', route, 'admission_summary', admission,
+             'created_at', ff_int_str(now), 'grant_expires_at', expires)
+  redis.call('PEXPIREAT', K.grant, expires)
+  return expires
+end
+
+-- Walks the head of one lane's queue on one partition: drops stale
+-- entries, passes over executions that hold a grant, counts the ones this
+-- worker lacks capabilities for, and offers the others to take(K, core,
+-- path, skipped) until it answers. EMPTY carries what is left and skipped.
+local function ff_take_from_lane_head(queue, tag, lane, caps, now, take)
+  local skipped = 0
+  for _, eid in ipairs(redis.call('ZRANGE', queue, 0, FF_ACQUIRE_SCAN - 1)) do
+    local K = ff_exec_keyset(eid)
+    local core = K and ff_tag_of(eid) == tag and ff_hgetall(K.core)
+    local path = core and core.lane_id == lane and ff_claim_path(core)
+    if not path then
+      redis.call('ZREM', queue, eid)
+    elseif redis.call('EXISTS', K.grant) == 0 then
+      local missing = ff_missing_caps(core.required_capabilities, caps)
+      if missing ~= '' then
+        redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now))
+        skipped = skipped + 1
+      else
+        local reply = take(K, core, path, skipped)
+        if reply then return reply end
+      end
+    end
+  end
+  return ff_status('EMPTY', ff_int_str(redis.call('ZCARD', queue)), ff_int_str(skipped))
+end
+
 local function ff_issue_grant(keys, args, kind)
   local K, bad = ff_exec_keys(keys, args[1])
   if bad then return bad end
@@ -112,13 +150,8 @@ local function ff_issue_grant(keys, args, kind)
     redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now))
     return ff_err('capability_mismatch', missing)
   end
-  local expires = ff_int_str(now + ttl)
-  redis.call('HSET', K.grant, 'kind', kind, 'worker_id', worker_id,
-             'worker_instance_id', instance_id, 'lane_id', ff_s(args[4]),
-             'capability_hash', ff_s(args[5]), 'route_snapshot_json', ff_s(args[7]),
-             'admission_summary', ff_s(args[8]), 'created_at', ff_int_str(now),
-             'grant_expires_at', expires)
-  redis.call('PEXPIREAT', K.grant, expires)
+  local expires = ff_write_grant(K, kind, worker_id, instance_id, ff_s(args[4]), ff_s(args[5]),
+                                 ff_s(args[7]), ff_s(args[8]), now, ttl)
   return ff_ok(K.eid, expires, ff_s(core.lane_id))
 end
 
@@ -265,30 +298,17 @@ redis.register_function('ff_acquire_next_in_lane', function(keys, args)
 
   local queue = keys[1]
   local now = ff_now_ms()
-  local skipped = 0
-  for _, eid in ipairs(redis.call('ZRANGE', queue, 0, FF_ACQUIRE_SCAN - 1)) do
-    local K = ff_exec_keyset(eid)
-    local core = K and ff_tag_of(eid) == tag and ff_hgetall(K.core)
-    local path = core and core.lane_id == lane and ff_claim_path(core)
-    if not path then
-      redis.call('ZREM', queue, eid)
-    elseif redis.call('EXISTS', K.grant) == 0 then
-      local missing = ff_missing_caps(core.required_capabilities, caps)
-      if missing ~= '' then
-        redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now))
-        skipped = skipped + 1
-      elseif path == 'reclaim' and (tonumber(core.lease_reclaim_count) or 0) >=
-             ff_reclaim_cap(ff_policy(K), p.default_cap) then
-        ff_fail_reclaim_cap(K, core, now)
-      else
-        p.kind = path
-        local reply = ff_start_attempt(K, core, now, p, {'', ff_int_str(skipped)})
-        reply[3] = ff_int_str(redis.call('ZCARD', queue))
-        return reply
-      end
+  return ff_take_from_lane_head(queue, tag, lane, caps, now, function(K, core, path, skipped)
+    if path == 'reclaim' and (tonumber(core.lease_reclaim_count) or 0) >=
+       ff_reclaim_cap(ff_policy(K), p.default_cap) then
+      ff_fail_reclaim_cap(K, core, now)
+      return nil
     end
-  end
-  return ff_status('EMPTY', ff_int_str(redis.call('ZCARD', queue)), ff_int_str(skipped))
+    p.kind = path
+    local reply = ff_start_attempt(K, core, now, p, {'', ff_int_str(skipped)})
+    reply[3] = ff_int_str(redis.call('ZCARD', queue))
+    return reply
+  end)
 end)
 
 -- The reference claim route on one partition: a claim grant (no lease) on
@@ -317,33 +337,12 @@ redis.register_function('ff_grant_next_in_lane', function(keys, args)
 
   local queue = keys[1]
   local now = ff_now_ms()
-  local skipped = 0
-  for _, eid in ipairs(redis.call('ZRANGE', queue, 0, FF_ACQUIRE_SCAN - 1)) do
-    local K = ff_exec_keyset(eid)
-    local core = K and ff_tag_of(eid) == tag and ff_hgetall(K.core)
-    local path = core and core.lane_id == lane and ff_claim_path(core)
-    if not path then
-      redis.call('ZREM', queue, eid)
-    elseif redis.call('EXISTS', K.grant) == 0 then
-      local missing = ff_missing_caps(core.required_capabilities, caps)
-      if missing ~= '' then
-        redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now))
-        skipped = skipped + 1
-      else
-        local kind = path == 'reclaim' and 'reclaim' or 'claim'
-        local expires = ff_int_str(now + ttl)
-        redis.call('HSET', K.grant, 'kind', kind, 'worker_id', worker_id,
-                   'worker_instance_id', instance_id, 'lane_id', lane,
-                   'capability_hash', '', 'route_snapshot_json', '',
-                   'admission_summary', '', 'created_at', ff_int_str(now),
-                   'grant_expires_at', expires)
-        redis.call('PEXPIREAT', K.grant, expires)
-        return ff_ok(ff_int_str(redis.call('ZCARD', queue)), ff_int_str(skipped), eid,
-                     expires, K.grant)
-      end
-    end
-  end
-  return ff_status('EMPTY', ff_int_str(redis.call('ZCARD', queue)), ff_int_str(skipped))
+  return ff_take_from_lane_head(queue, tag, lane, caps, now, function(K, _, path, skipped)
+    local kind = path == 'reclaim' and 'reclaim' or 'claim'
+    local expires = ff_write_grant(K, kind, worker_id, instance_id, lane, '', '', '', now, ttl)
+    return ff_ok(ff_int_str(redis.call('ZCARD', queue)), ff_int_str(skipped), K.eid, expires,
+                 K.grant)
+  end)
 end)
 
 -- KEYS: the execution key block. ARGV: 1 execution_id, 2 new_priority.
