@@ -25,6 +25,14 @@ struct lease_fence {
   bool empty() const { return lease_id.empty(); }
 };
 
+// A signal delivered to a suspension, as a resumed attempt receives it.
+struct delivered_signal {
+  std::string signal_id;
+  std::string signal_name;
+  std::string source_identity;
+  std::string payload;            // as stored
+};
+
 // A held lease and what the worker needs to run the attempt (the answer of
 // the acquire and claim routes).
 struct claimed_lease {
@@ -41,6 +49,9 @@ struct claimed_lease {
   std::string payload_encoding;
   std::map<std::string, std::string> tags;
   std::string policy_json;        // the stored policy ("{}" when none)
+  // A resumed attempt: the signals delivered to the suspension it resumes
+  // from, in acceptance order (empty otherwise).
+  std::vector<delivered_signal> signals;
 };
 
 struct claim_grant_args {
@@ -257,10 +268,15 @@ typename Inspector::result_type inspect(Inspector& f, lease_fence& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivered_signal& x) {
+  return f(x.signal_id, x.signal_name, x.source_identity, x.payload);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, claimed_lease& x) {
   return f(x.execution_id, x.attempt_index, x.attempt_id, x.attempt_type, x.lease_id,
            x.lease_epoch, x.lease_expires_at, x.lane_id, x.execution_kind, x.input_payload,
-           x.payload_encoding, x.tags, x.policy_json);
+           x.payload_encoding, x.tags, x.policy_json, x.signals);
 }
 
 template <class Inspector>

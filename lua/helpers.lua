@@ -198,3 +198,10 @@ local function ff_exec_keys(keys, eid)
   end
   return K, nil
 end
+
+-- ---- Suspension, waitpoints and signals ----------------------------------
+-- One table of helpers, filled in by suspension.lua and signal.lua. Area
+-- files earlier in the concatenation (lease.lua: terminal transitions and
+-- resumed claims) call into it at run time, after the whole library has
+-- loaded; one local keeps the chunk far from Lua's 200-locals limit.
+local FF_WP = {}

@@ -111,7 +111,8 @@ end
 -- the attempt, its stream, the lease and every index.
 -- o: outcome, public_state, attempt_end (final attempt state),
 --    attempt_reason, attempt_category, stream_reason, history_reason,
---    fields (extra exec_core fields), no_publish.
+--    fields (extra exec_core fields), no_publish, waitpoint_reason (how an
+--    open suspension closes; default the outcome).
 local function ff_make_terminal(K, core, now, o)
   local now_s = ff_int_str(now)
   local live_attempt = core.attempt_state == 'running_attempt' or
@@ -132,6 +133,8 @@ local function ff_make_terminal(K, core, now, o)
   t.last_transition_at = now_s
   t.last_mutation_at = now_s
   ff_hset_table(K.core, t)
+  -- No waitpoint of a finished execution stays open (suspension.lua).
+  FF_WP.close_for_terminal(K, core, now, o.waitpoint_reason or o.outcome)
 
   if live_attempt and ff_is_set(core.current_attempt_index) then
     local ak = ff_attempt_scoped_key('attempt', K.eid, core.current_attempt_index)
@@ -286,7 +289,9 @@ end
 -- Builds the claim reply: {1,'OK', prefix..., eid, attempt_index,
 -- attempt_id, attempt_type, lease_id, lease_epoch, lease_expires_at,
 -- lane_id, execution_kind, input_payload, payload_encoding, policy_json,
--- tag field, tag value, ...}.
+-- signals, tag field, tag value, ...} where signals is one nested array of
+-- (signal_id, signal_name, source_identity, payload) quadruples: what a
+-- resumed attempt receives, empty otherwise.
 local function ff_lease_reply(K, core, prefix, lease)
   local reply = {1, 'OK'}
   for _, v in ipairs(prefix) do
@@ -301,6 +306,7 @@ local function ff_lease_reply(K, core, prefix, lease)
   for _, v in ipairs(fixed) do
     reply[#reply + 1] = v
   end
+  reply[#reply + 1] = lease.signals or {}
   for _, v in ipairs(redis.call('HGETALL', K.tags)) do
     reply[#reply + 1] = v
   end
@@ -446,7 +452,8 @@ local function ff_start_attempt(K, core, now, p, prefix)
 
   return ff_lease_reply(K, core, prefix, {
     index = index_s, attempt_id = attempt_id, attempt_type = attempt_type,
-    lease_id = p.lease_id, epoch = ff_int_str(epoch), expires_at = ff_int_str(expires)})
+    lease_id = p.lease_id, epoch = ff_int_str(epoch), expires_at = ff_int_str(expires),
+    signals = p.kind == 'resume' and FF_WP.resumed_signals(K, core, now) or nil})
 end
 
 -- Reads the claim ARGV shared by claim / resumed claim / reclaim:

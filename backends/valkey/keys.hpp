@@ -98,6 +98,42 @@ inline std::string idempotency_key(std::string_view tag, std::string_view namesp
                                    std::string_view key) {
   return "ff:idem:" + str(tag) + ":" + str(namespace_name) + ":" + str(key);
 }
+// --- suspension, waitpoints, signals (slot of T; lua/suspension.lua) -------
+inline std::string suspension_current_key(std::string_view eid) {
+  return exec_key(eid, "suspension:current");
+}
+// SET of every waitpoint id ever bound to the execution.
+inline std::string exec_waitpoints_key(std::string_view eid) { return exec_key(eid, "waitpoints"); }
+// ZSET signal id -> accepted ms.
+inline std::string exec_signals_key(std::string_view eid) { return exec_key(eid, "signals"); }
+inline std::string waitpoint_hash_key(std::string_view tag, std::string_view waitpoint_id) {
+  return "ff:wp:" + str(tag) + ":" + str(waitpoint_id);
+}
+inline std::string waitpoint_signals_key(std::string_view tag, std::string_view waitpoint_id) {
+  return waitpoint_hash_key(tag, waitpoint_id) + ":signals";
+}
+inline std::string waitpoint_condition_key(std::string_view tag, std::string_view waitpoint_id) {
+  return waitpoint_hash_key(tag, waitpoint_id) + ":condition";
+}
+inline std::string signal_hash_key(std::string_view tag, std::string_view signal_id) {
+  return "ff:signal:" + str(tag) + ":" + str(signal_id);
+}
+inline std::string lane_suspended_key(std::string_view tag, std::string_view lane) {
+  return lane_index_key(tag, lane, "suspended");
+}
+// exec id -> suspension timeout_at.
+inline std::string suspension_timeout_key(std::string_view tag) {
+  return "ff:idx:" + str(tag) + ":suspension_timeout";
+}
+// waitpoint id -> pending expires_at.
+inline std::string pending_waitpoint_expiry_key(std::string_view tag) {
+  return "ff:idx:" + str(tag) + ":pending_waitpoint_expiry";
+}
+// The waitpoint HMAC secret ring of one flow partition.
+inline std::string waitpoint_hmac_key(std::string_view tag) {
+  return "ff:sec:" + str(tag) + ":waitpoint_hmac";
+}
+
 // Passed in place of an absent optional key; never touched.
 inline std::string noop_key(std::string_view tag) { return "ff:noop:" + str(tag); }
 

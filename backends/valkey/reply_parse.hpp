@@ -9,6 +9,7 @@
 #include "backends/valkey/function_call.hpp"
 #include "core/expected.hpp"
 #include "core/ids.hpp"
+#include "core/lease.hpp"
 
 namespace ff::valkey_detail {
 
@@ -57,6 +58,35 @@ inline expected<execution_id> parse_execution_id(const std::string& eid) {
   if (!parsed)
     return engine_error::invalid_input("invalid execution_id: " + parsed.error().text());
   return parsed;
+}
+
+// The scanner reply of lua/scanner.lua: examined, changed, cleaned, failed,
+// next_cursor, n, n (eid, lane) pairs, then (lane, count) pairs.
+inline expected<scan_outcome> parse_scan_reply(const lua_envelope& env, std::string_view op) {
+  scan_outcome out;
+  field_reader r(env, std::string(op));
+  std::size_t n = 0;
+  r.integer(0, out.examined);
+  r.integer(1, out.changed);
+  r.integer(2, out.cleaned);
+  r.integer(3, out.failed);
+  out.next_cursor = r.text(4);
+  r.integer(5, n);
+  if (!r.ok())
+    return r.error();
+  std::size_t i = 6;
+  if (env.fields.size() < i + 2 * n)
+    return engine_error::internal(std::string(op) + ": short scanner reply");
+  for (std::size_t j = 0; j < n; ++j, i += 2)
+    out.became_eligible.push_back({env.field(i), env.field(i + 1)});
+  for (; i + 1 < env.fields.size(); i += 2) {
+    lane_count c;
+    c.lane_id = env.field(i);
+    if (!r.integer(i + 1, c.count))
+      return r.error();
+    out.eligible_by_lane.push_back(std::move(c));
+  }
+  return out;
 }
 
 // Optional numbers travel as "" when unset.

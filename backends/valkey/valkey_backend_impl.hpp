@@ -64,6 +64,28 @@ public:
   expected<std::vector<lane_count>> count_eligible(
       std::uint16_t partition, const std::vector<std::string>& lanes) override;
 
+  // valkey_suspension.cpp
+  expected<std::string> seed_waitpoint_hmac_secret(std::uint16_t partition,
+                                                   const std::string& kid,
+                                                   const std::string& secret_hex) override;
+  expected<rotate_secret_outcome> rotate_waitpoint_hmac_secret(std::uint16_t partition,
+                                                               const std::string& new_kid,
+                                                               const std::string& secret_hex,
+                                                               std::int64_t grace_ms) override;
+  expected<hmac_ring> get_waitpoint_hmac_ring(std::uint16_t partition) override;
+  expected<suspend_outcome> suspend_execution(const suspend_args& args) override;
+  expected<waitpoint_binding> create_pending_waitpoint(
+      const create_pending_waitpoint_args& args) override;
+  expected<deliver_signal_outcome> deliver_signal(const deliver_signal_args& args) override;
+  expected<deliver_signal_outcome> buffer_signal_for_pending_waitpoint(
+      const deliver_signal_args& args) override;
+  expected<scan_outcome> expire_suspensions(const scan_args& args) override;
+  expected<scan_outcome> expire_pending_waitpoints(const scan_args& args) override;
+  expected<pending_waitpoint_page> list_pending_waitpoints(
+      const list_pending_waitpoints_args& args) override;
+  expected<std::string> get_waitpoint_token(const std::string& execution_id,
+                                            const std::string& waitpoint_id) override;
+
   // The boot steps prepare() runs, in this order.
   expected<server_identity> read_server_identity();
   // FCALL ff_version: the loaded library's version, "" when none is loaded.

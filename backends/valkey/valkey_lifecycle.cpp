@@ -39,7 +39,8 @@ expected<lua_envelope> call_on_execution(redis_connection& conn, std::string_vie
   return call_function(conn, function, k::exec_block_keys(eid), args);
 }
 
-// The claim reply fields from `offset` (ff_lease_reply in lua/lease.lua).
+// The claim reply fields from `offset` (ff_lease_reply in lua/lease.lua):
+// 12 scalars, the signals array, then tag pairs.
 expected<claimed_lease> parse_claimed_lease(const lua_envelope& env, std::size_t offset,
                                             std::string_view op) {
   field_reader r(env, std::string(op));
@@ -58,12 +59,17 @@ expected<claimed_lease> parse_claimed_lease(const lua_envelope& env, std::size_t
   l.policy_json = r.text(offset + 11);
   if (l.policy_json.empty())
     l.policy_json = "{}";
-  for (std::size_t i = offset + 12; i + 1 < env.fields.size(); i += 2)
-    l.tags[env.field(i)] = env.field(i + 1);
   if (!r.ok())
     return r.error();
-  if (env.fields.size() < offset + 12)
+  if (env.fields.size() < offset + 13 ||
+      env.fields[offset + 12].kind != redis_value::type::array)
     return engine_error::internal(std::string(op) + ": short claim reply");
+  // A resumed attempt's signals: one nested array of quadruples.
+  const auto& sigs = env.fields[offset + 12].elements;
+  for (std::size_t i = 0; i + 3 < sigs.size(); i += 4)
+    l.signals.push_back({sigs[i].str, sigs[i + 1].str, sigs[i + 2].str, sigs[i + 3].str});
+  for (std::size_t i = offset + 13; i + 1 < env.fields.size(); i += 2)
+    l.tags[env.field(i)] = env.field(i + 1);
   return l;
 }
 

@@ -3,6 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <future>
 
 #include "tests/e2e/fixture.hpp"
@@ -73,6 +76,9 @@ TEST_CASE("priority order within a partition, and a priority change") {
   auto low = create_execution(client, 2, R"("priority":1)");
   auto high = create_execution(client, 2, R"("priority":100)");
   auto mid = create_execution(client, 2, R"("priority":50)");
+  // Creation order is kept at millisecond resolution: make sure the second
+  // one of equal priority is created in a later millisecond.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
   auto mid_later = create_execution(client, 2, R"("priority":50)");
   std::vector<std::string> order;
   for (int i = 0; i < 4; ++i) {
