@@ -1,0 +1,75 @@
+#pragma once
+// The few REST calls the scenarios make (rest-api.md §3.2, decisions.md
+// §5), as request bodies and response parsers, plus the timers every
+// asynchronous phase needs.
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "scenario.hpp"
+
+namespace ffbench {
+
+struct lease {
+  std::string execution_id;
+  std::string lease_id;
+  std::uint64_t lease_epoch = 0;
+  std::uint64_t attempt_index = 0;
+};
+
+// `[b0,b1,...]`: the wire form of a byte-array payload.
+std::string json_byte_array(const std::string& bytes);
+
+// A create body with no execution_id, so the server mints the id on a
+// random partition.
+std::string create_body(const bench_options& o, const std::string& payload_json);
+std::string acquire_path(const std::string& worker_id);
+std::string acquire_body(const bench_options& o, const std::string& worker_instance_id,
+                         int wait_ms);
+std::string complete_path(const std::string& execution_id);
+// Fence plus an empty base64 result (the reference completes with no result).
+std::string complete_body(const lease& l);
+
+// 201 {"Created":{"execution_id":...}} -> the id; nullopt otherwise.
+std::optional<std::string> parse_created_id(const std::string& body);
+std::optional<lease> parse_lease(const std::string& body);
+
+double micros(steady::time_point a, steady::time_point b);
+std::string describe_failure(const std::string& what, const http_reply& r);
+
+// The progress tick and the time limit of one asynchronous phase. The
+// phase ends when its work calls finish(); fail() ends it early (time
+// limit, Ctrl-C, an error) and runs `abort` so open requests are cut.
+class phase {
+public:
+  phase(bench_context& ctx, std::chrono::steady_clock::time_point deadline,
+        std::function<void()> abort);
+  void start();
+  void finish();
+  void fail(std::string why);
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool running() const { return running_; }
+
+private:
+  void schedule_tick();
+  bench_context& ctx_;
+  boost::asio::steady_timer tick_;
+  boost::asio::steady_timer limit_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::function<void()> abort_;
+  std::string error_;
+  bool running_ = false;
+};
+
+// Acquires with wait_ms 0 and completes until the lane answers 204, so a
+// run starts from an empty lane. Runs the io_context itself; returns how
+// many leftovers it completed, or throws.
+std::uint64_t drain_lane(bench_context& ctx, std::chrono::steady_clock::time_point deadline);
+
+} // namespace ffbench

@@ -1,0 +1,61 @@
+#pragma once
+// Every knob of ff-bench. Each one is a command-line flag and is written
+// into the `config` object of every report, so runs with different knobs
+// are never mixed up.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ffbench {
+
+struct bench_options {
+  // What to run and where.
+  std::string scenario = "all";
+  std::string target = "http://127.0.0.1:9090";
+  std::string redis;  // host:port of the baseline's store; empty = no baseline
+  bool spawn = false;
+  std::string node_binary;   // default: ff-node next to ff-bench
+  std::string redis_server;  // default: $FF_REDIS_SERVER, else redis-server on PATH
+  std::vector<std::string> redis_args;  // appended to the spawned redis-server's arguments
+  std::vector<std::string> node_env;    // KEY=VALUE for the spawned ff-node
+  int pin_redis = -1;  // CPU for the spawned redis-server, -1 = not pinned
+  int pin_node = -1;   // CPU for the spawned ff-node
+  std::string token;   // bearer token for a node with FF_API_TOKEN
+  std::string out_dir = "bench-results";
+  std::string profile = "small";
+  std::string git_sha;  // default: `git rev-parse --short HEAD`, else the configure-time commit
+
+  // Measurement protocol (benchmarks.md §7.1).
+  int runs = 5;
+  int warmup = 1;
+  int calm_ms = 2000;
+  bool no_baseline = false;
+  int time_limit_s = 300;  // per run, every phase included
+
+  // Scenario 1 and the shared worker settings.
+  std::string lane = "bench";
+  int tasks = 5000;
+  int workers = 4;
+  int payload_bytes = 4096;
+  int seed_concurrency = 32;
+  int lease_ttl_ms = 30000;
+  int wait_ms = 1000;  // acquire long-poll of the S1 workers
+  int priority = 100;
+
+  // Dispatch latency.
+  int dispatch_samples = 1000;
+  int dispatch_wait_ms = 10000;
+  int park_ms = 3;  // pause between sending the acquire and sending the create
+  int dispatch_payload_bytes = 0;
+
+  // Raw baseline (benchmarks.md §2).
+  int baseline_tasks = 10000;
+  int baseline_workers = 4;
+  int baseline_payload_bytes = 4096;
+  int baseline_chunk = 1000;
+  int baseline_block_s = 1;
+  int baseline_nil_sleep_ms = 10;
+};
+
+} // namespace ffbench

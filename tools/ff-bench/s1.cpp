@@ -1,0 +1,199 @@
+// Scenario 1, submit -> claim -> complete (benchmarks.md §3, small profile
+// of §7.2): seed N executions over REST, then W workers each looping
+// acquire (long-poll) -> complete on their own keep-alive connection.
+
+#include <unistd.h>
+
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "ff_api.hpp"
+
+namespace ffbench {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+const auto request_timeout = std::chrono::milliseconds(30000);
+
+// Creates `total` executions with at most `in_flight` requests open.
+double seed(bench_context& ctx, const std::string& label, int total, int in_flight,
+            steady::time_point deadline) {
+  const auto& o = ctx.options;
+  const std::string payload = json_byte_array(payload_blob(static_cast<std::size_t>(o.payload_bytes)));
+  struct state {
+    std::vector<std::shared_ptr<http_connection>> conns;
+    int sent = 0;
+    int created = 0;
+    int open = 0;
+  };
+  auto s = std::make_shared<state>();
+  phase ph(ctx, deadline, [s] {
+    for (auto& c : s->conns) c->close();
+  });
+  ctx.progress_line.begin(label + " seed", static_cast<std::uint64_t>(total));
+
+  std::function<void(std::shared_ptr<http_connection>)> next =
+      [&](std::shared_ptr<http_connection> conn) {
+        if (!ph.running() || s->sent >= total) {
+          if (--s->open == 0) ph.finish();
+          return;
+        }
+        ++s->sent;
+        conn->send(http::verb::post, "/v1/executions", create_body(o, payload), request_timeout,
+                   [&, conn](http_reply& r) {
+                     if (r.ec || r.status != 201 || !parse_created_id(r.body)) {
+                       ph.fail(describe_failure("create", r));
+                     } else {
+                       ++s->created;
+                       ctx.progress_line.add();
+                     }
+                     next(conn);
+                   });
+      };
+
+  auto start = steady::now();
+  ph.start();
+  for (int i = 0; i < std::max(1, std::min(in_flight, total)); ++i) {
+    s->conns.push_back(std::make_shared<http_connection>(ctx.io, *ctx.node));
+    ++s->open;
+  }
+  for (auto& c : s->conns) next(c);
+  ctx.io.restart();
+  ctx.io.run();
+  ctx.progress_line.end();
+  if (ph.failed()) throw std::runtime_error("seed: " + ph.error());
+  if (s->created != total)
+    throw std::runtime_error("seed created " + std::to_string(s->created) + " of " +
+                             std::to_string(total));
+  return micros(start, steady::now()) / 1000.0;
+}
+
+struct drain_state {
+  explicit drain_state(bench_context& c) : ctx(c) {}
+  bench_context& ctx;
+  std::vector<std::shared_ptr<http_connection>> conns;
+  int target = 0;
+  int completed = 0;
+  int active_workers = 0;
+  std::uint64_t acquires = 0;
+  std::uint64_t empty_acquires = 0;
+  std::vector<double> complete_us;
+  std::vector<double> acquire_us;
+  steady::time_point start{};
+  steady::time_point last_complete{};
+  phase* ph = nullptr;
+  cpu_meter cpu;
+  run_result* result = nullptr;
+};
+
+void worker_loop(const std::shared_ptr<drain_state>& s, std::size_t i);
+
+void worker_done(const std::shared_ptr<drain_state>& s) {
+  if (--s->active_workers == 0) s->ph->finish();
+}
+
+void worker_loop(const std::shared_ptr<drain_state>& s, std::size_t i) {
+  auto& ph = *s->ph;
+  if (!ph.running() || s->completed >= s->target) return worker_done(s);
+  const auto& o = s->ctx.options;
+  const std::string worker_id = "ff-bench-w" + std::to_string(i);
+  const std::string instance = worker_id + "-" + std::to_string(getpid());
+  auto conn = s->conns[i];
+  ++s->acquires;
+  conn->send(
+      http::verb::post, acquire_path(worker_id), acquire_body(o, instance, o.wait_ms),
+      std::chrono::milliseconds(o.wait_ms) + request_timeout, [s, i, conn](http_reply& r) {
+        auto& ph = *s->ph;
+        if (!ph.running()) return worker_done(s);
+        if (!r.ec && r.status == 204) {
+          ++s->empty_acquires;
+          return worker_loop(s, i);
+        }
+        std::optional<lease> l;
+        if (r.ec || r.status != 200 || !(l = parse_lease(r.body))) {
+          ph.fail(describe_failure("acquire", r));
+          return worker_done(s);
+        }
+        s->acquire_us.push_back(micros(r.sent, r.done));
+        conn->send(http::verb::post, complete_path(l->execution_id), complete_body(*l),
+                   request_timeout, [s, i](http_reply& c) {
+                     auto& ph = *s->ph;
+                     if (!ph.running()) return worker_done(s);
+                     if (c.ec || c.status != 200) {
+                       ph.fail(describe_failure("complete", c));
+                       return worker_done(s);
+                     }
+                     s->complete_us.push_back(micros(c.sent, c.done));
+                     ++s->completed;
+                     s->ctx.progress_line.add();
+                     if (s->completed == s->target) {
+                       s->last_complete = c.done;
+                       s->cpu.end(s->ctx, *s->result);
+                       s->ctx.progress_line.end();
+                     }
+                     worker_loop(s, i);
+                   });
+      });
+}
+
+} // namespace
+
+run_result run_s1(bench_context& ctx, const std::string& label) {
+  const auto& o = ctx.options;
+  run_result result;
+  result.expected = static_cast<std::uint64_t>(o.tasks);
+  const auto deadline = steady::now() + std::chrono::seconds(o.time_limit_s);
+  try {
+    result.extra("leftovers_drained", static_cast<double>(drain_lane(ctx, deadline)));
+    result.extra("submit_wall_ms", seed(ctx, label, o.tasks, o.seed_concurrency, deadline));
+
+    auto s = std::make_shared<drain_state>(ctx);
+    s->target = o.tasks;
+    phase ph(ctx, deadline, [s] {
+      for (auto& c : s->conns) c->close();
+    });
+    s->ph = &ph;
+    s->result = &result;
+    ctx.progress_line.begin(label + " drain", result.expected);
+    s->cpu.begin(ctx);
+    // Timed from here: the workers' connects are inside the window.
+    s->start = steady::now();
+    ph.start();
+    for (int i = 0; i < o.workers; ++i)
+      s->conns.push_back(std::make_shared<http_connection>(ctx.io, *ctx.node));
+    s->active_workers = o.workers;
+    for (std::size_t i = 0; i < s->conns.size(); ++i) worker_loop(s, i);
+    // Returns once every worker is idle: workers parked in a long-poll when
+    // the last task completed come back with 204 within wait_ms, so no
+    // parked acquire outlives the run (it could be handed a later run's
+    // task and hold it for a whole lease TTL).
+    ctx.io.restart();
+    ctx.io.run();
+    ctx.progress_line.end();
+    if (ph.failed()) throw std::runtime_error("drain: " + ph.error());
+
+    result.completed = static_cast<std::uint64_t>(s->completed);
+    result.wall_ms = micros(s->start, s->last_complete) / 1000.0;
+    result.throughput = result.wall_ms > 0 ? static_cast<double>(o.tasks) / (result.wall_ms / 1000.0) : 0;
+    result.latency_us = std::move(s->complete_us);
+    result.extra("drain_wall_ms", result.wall_ms);
+    result.extra("acquires", static_cast<double>(s->acquires));
+    result.extra("empty_acquires", static_cast<double>(s->empty_acquires));
+    auto acq = summarize_us(s->acquire_us);
+    result.extra("acquire_p50_ms", acq.p50);
+    result.extra("acquire_p99_ms", acq.p99);
+    if (s->completed != o.tasks)
+      throw std::runtime_error("completed " + std::to_string(s->completed) + " of " +
+                               std::to_string(o.tasks));
+  } catch (const std::exception& e) {
+    ctx.progress_line.end();
+    result.ok = false;
+    result.error = e.what();
+  }
+  return result;
+}
+
+} // namespace ffbench
