@@ -25,6 +25,8 @@ expected<scan_outcome> run_scan(engine_backend& b, scan_kind kind, const scan_ar
     case scan_kind::expire_execution_deadlines: return b.expire_execution_deadlines(args);
     case scan_kind::trim_retention: return b.trim_retention(args);
     case scan_kind::reconcile_indexes: return b.reconcile_indexes(args);
+    case scan_kind::expire_suspensions: return b.expire_suspensions(args);
+    case scan_kind::expire_pending_waitpoints: return b.expire_pending_waitpoints(args);
   }
   return engine_error::internal("unknown scan kind");
 }
@@ -119,6 +121,35 @@ backend_actor::behavior_type backend_actor_behavior(
     [&st](count_atom, std::uint16_t partition, const std::vector<std::string>& lanes) {
       return timed(st, "ff_count_eligible",
                    [&](engine_backend& b) { return b.count_eligible(partition, lanes); });
+    },
+    [&st](suspend_atom, const suspend_args& a) {
+      return timed(st, "ff_suspend_execution",
+                   [&](engine_backend& b) { return b.suspend_execution(a); });
+    },
+    [&st](pending_wp_atom, const create_pending_waitpoint_args& a) {
+      return timed(st, "ff_create_pending_waitpoint",
+                   [&](engine_backend& b) { return b.create_pending_waitpoint(a); });
+    },
+    [&st](signal_atom, const deliver_signal_args& a) {
+      return timed(st, "ff_deliver_signal", [&](engine_backend& b) { return b.deliver_signal(a); });
+    },
+    [&st](list_wp_atom, const list_pending_waitpoints_args& a) {
+      return timed(st, "ff_list_pending_waitpoints",
+                   [&](engine_backend& b) { return b.list_pending_waitpoints(a); });
+    },
+    [&st](token_atom, const std::string& eid, const std::string& wpid) {
+      return timed(st, "ff_get_waitpoint_token",
+                   [&](engine_backend& b) { return b.get_waitpoint_token(eid, wpid); });
+    },
+    [&st](rotate_atom, std::uint16_t p, const std::string& kid, const std::string& secret,
+          std::uint64_t grace_ms) {
+      return timed(st, "ff_rotate_waitpoint_hmac_secret", [&](engine_backend& b) {
+        return b.rotate_waitpoint_hmac_secret(p, kid, secret, grace_ms);
+      });
+    },
+    [&st](ring_atom, std::uint16_t p) {
+      return timed(st, "ff_get_waitpoint_hmac_ring",
+                   [&](engine_backend& b) { return b.get_waitpoint_hmac_ring(p); });
     },
     [&st](ping_atom) { return timed(st, "ping", [&](engine_backend& b) { return b.ping(); }); },
     [&st](heartbeat_atom, const register_worker_args& a) {

@@ -9,14 +9,23 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/execution.hpp"
 #include "core/lease.hpp"
 #include "core/stream.hpp"
+#include "core/suspension.hpp"
 #include "core/worker.hpp"
 #include "core/expected.hpp"
 
 namespace ff {
+
+// The answer of a secret rotation over every flow partition.
+struct rotation_report {
+  std::uint32_t rotated = 0;          // partitions rotated or already on the new kid
+  std::vector<std::uint16_t> failed;  // partitions that refused or did not answer
+  std::string new_kid;
+};
 
 class engine_gateway {
 public:
@@ -84,6 +93,30 @@ public:
                                    callback<stream_frames> done) = 0;
   virtual void tail_attempt_stream(std::uint16_t partition, tail_stream_args args,
                                    callback<stream_frames> done) = 0;
+
+  // --- suspension and signals (execution-model.md §7) ----------------------
+  // The node mints the suspension id, the ids of fresh waitpoints and every
+  // fresh waitpoint's token (left empty by the caller).
+  virtual void suspend_execution(std::uint16_t partition, suspend_args args,
+                                 callback<suspend_outcome> done) = 0;
+  virtual void create_pending_waitpoint(std::uint16_t partition,
+                                        create_pending_waitpoint_args args,
+                                        callback<waitpoint_binding> done) = 0;
+  // Verifies `token` for (execution, waitpoint) before any store read: a
+  // bad token and a waitpoint that never existed answer alike
+  // (validation `invalid_token`, or `missing_token` when empty).
+  virtual void deliver_signal(std::uint16_t partition, deliver_signal_args args, std::string token,
+                              callback<deliver_signal_outcome> done) = 0;
+  virtual void list_pending_waitpoints(std::uint16_t partition, list_pending_waitpoints_args args,
+                                       callback<pending_waitpoint_page> done) = 0;
+  // The stored token; not_found when the waitpoint is unknown or closed.
+  virtual void get_waitpoint_token(std::uint16_t partition, std::string execution_id,
+                                   std::string waitpoint_id, callback<std::string> done) = 0;
+  // Rotates the waitpoint secret on every flow partition, keeping the old
+  // kid valid for FF_WAITPOINT_HMAC_GRACE_MS. One rotation at a time:
+  // resource_exhausted ("admin_rotate", 1) while another runs.
+  virtual void rotate_waitpoint_secret(std::string new_kid, std::string secret_hex,
+                                       callback<rotation_report> done) = 0;
 };
 
 } // namespace ff

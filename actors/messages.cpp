@@ -10,6 +10,8 @@ const char* to_string(scan_kind kind) {
     case scan_kind::expire_execution_deadlines: return "expire_execution_deadlines";
     case scan_kind::trim_retention: return "trim_retention";
     case scan_kind::reconcile_indexes: return "reconcile_indexes";
+    case scan_kind::expire_suspensions: return "expire_suspensions";
+    case scan_kind::expire_pending_waitpoints: return "expire_pending_waitpoints";
   }
   return "unknown";
 }
@@ -52,6 +54,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<tail_stream_args>("ff::tail_stream_args");
   cfg.add_message_type<scan_args>("ff::scan_args");
   cfg.add_message_type<register_worker_args>("ff::register_worker_args");
+  cfg.add_message_type<waitpoint_request>("ff::waitpoint_request");
+  cfg.add_message_type<suspend_args>("ff::suspend_args");
+  cfg.add_message_type<create_pending_waitpoint_args>("ff::create_pending_waitpoint_args");
+  cfg.add_message_type<deliver_signal_args>("ff::deliver_signal_args");
+  cfg.add_message_type<list_pending_waitpoints_args>("ff::list_pending_waitpoints_args");
   // Results.
   cfg.add_message_type<state_vector>("ff::state_vector");
   cfg.add_message_type<claimed_lease>("ff::claimed_lease");
@@ -76,6 +83,15 @@ void add_message_types(caf::actor_system_config& cfg) {
   add_with_reply<scan_outcome>(cfg, "scan_outcome");
   add_with_reply<std::vector<lane_count>>(cfg, "lane_counts");
   add_with_reply<worker_liveness>(cfg, "worker_liveness");
+  cfg.add_message_type<delivered_signal>("ff::delivered_signal");
+  cfg.add_message_type<pending_waitpoint_info>("ff::pending_waitpoint_info");
+  cfg.add_message_type<hmac_kid>("ff::hmac_kid");
+  add_with_reply<suspend_outcome>(cfg, "suspend_outcome");
+  add_with_reply<waitpoint_binding>(cfg, "waitpoint_binding");
+  add_with_reply<deliver_signal_outcome>(cfg, "deliver_signal_outcome");
+  add_with_reply<pending_waitpoint_page>(cfg, "pending_waitpoint_page");
+  add_with_reply<rotate_secret_outcome>(cfg, "rotate_secret_outcome");
+  add_with_reply<hmac_ring>(cfg, "hmac_ring");
 }
 
 } // namespace ff

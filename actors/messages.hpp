@@ -9,6 +9,8 @@
 #include "core/expected.hpp"
 #include "core/lease.hpp"
 #include "core/stream.hpp"
+#include "core/suspension.hpp"
+#include "core/waitpoint_token.hpp"
 #include "core/worker.hpp"
 
 namespace ff {
@@ -40,6 +42,13 @@ using heartbeat_atom = caf::atom_constant<caf::atom("ffheart")>;
 using ready_atom = caf::atom_constant<caf::atom("ffready")>;
 using tick_atom = caf::atom_constant<caf::atom("fftick")>;
 using expire_atom = caf::atom_constant<caf::atom("ffexpire")>;
+using suspend_atom = caf::atom_constant<caf::atom("ffsuspend")>;
+using pending_wp_atom = caf::atom_constant<caf::atom("ffpendwp")>;
+using signal_atom = caf::atom_constant<caf::atom("ffsignal")>;
+using list_wp_atom = caf::atom_constant<caf::atom("fflistwp")>;
+using token_atom = caf::atom_constant<caf::atom("fftoken")>;
+using rotate_atom = caf::atom_constant<caf::atom("ffrotate")>;
+using ring_atom = caf::atom_constant<caf::atom("ffring")>;
 using drain_atom = caf::atom_constant<caf::atom("ffdrain")>;
 using set_backend_atom = caf::atom_constant<caf::atom("ffsetbknd")>;
 
@@ -84,6 +93,8 @@ enum class scan_kind : std::uint8_t {
   expire_execution_deadlines,
   trim_retention,
   reconcile_indexes,
+  expire_suspensions,
+  expire_pending_waitpoints,
 };
 const char* to_string(scan_kind kind);
 
@@ -112,15 +123,30 @@ const char* to_string(scan_kind kind);
     caf::replies_to<read_stream_atom, read_stream_args>::with<reply<stream_frames>>,        \
     caf::replies_to<scan_atom, scan_kind, scan_args>::with<reply<scan_outcome>>,            \
     caf::replies_to<count_atom, std::uint16_t, std::vector<std::string>>::with<             \
-      reply<std::vector<lane_count>>>
+      reply<std::vector<lane_count>>>,                                                       \
+    caf::replies_to<suspend_atom, suspend_args>::with<reply<suspend_outcome>>,              \
+    caf::replies_to<pending_wp_atom, create_pending_waitpoint_args>::with<                  \
+      reply<waitpoint_binding>>,                                                            \
+    caf::replies_to<list_wp_atom, list_pending_waitpoints_args>::with<                      \
+      reply<pending_waitpoint_page>>,                                                       \
+    caf::replies_to<token_atom, std::string, std::string>::with<reply<std::string>>,        \
+    caf::replies_to<rotate_atom, std::uint16_t, std::string, std::string,                   \
+                    std::uint64_t>::with<reply<rotate_secret_outcome>>
 
+// The backend delivers a signal whose token the partition already checked.
 using backend_actor = caf::typed_actor<
   FF_PARTITION_OPERATIONS, caf::replies_to<ping_atom>::with<reply<unit>>,
+  caf::replies_to<signal_atom, deliver_signal_args>::with<reply<deliver_signal_outcome>>,
+  caf::replies_to<ring_atom, std::uint16_t>::with<reply<hmac_ring>>,
   caf::replies_to<heartbeat_atom, register_worker_args>::with<reply<worker_liveness>>,
   caf::replies_to<tail_atom, tail_stream_args>::with<reply<stream_frames>>>;
 
-using partition_actor =
-  caf::typed_actor<FF_PARTITION_OPERATIONS, caf::reacts_to<set_backend_atom, backend_actor>>;
+// The partition verifies a signal's token (the string) before the store.
+using partition_actor = caf::typed_actor<
+  FF_PARTITION_OPERATIONS,
+  caf::replies_to<signal_atom, deliver_signal_args, std::string>::with<
+    reply<deliver_signal_outcome>>,
+  caf::reacts_to<set_backend_atom, backend_actor>>;
 
 #undef FF_PARTITION_OPERATIONS
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/clock.hpp"
+#include "core/ids.hpp"
 
 namespace ff {
 
@@ -35,18 +36,17 @@ struct no_hint {
   void operator()(self_ptr, const T&) const {}
 };
 
-// Forwards one operation to the partition's backend actor unless the
+// Sends one operation to the partition's backend actor unless the
 // partition already has `bound` operations queued; `on_success` sees the
 // answer before the caller does (to send lane hints).
 template <class T, class OnSuccess, class... Ts>
-caf::typed_response_promise<reply<T>> forward(self_ptr self, OnSuccess on_success,
-                                              Ts&&... msg) {
-  auto promise = self->template make_response_promise<reply<T>>();
+void forward_into(self_ptr self, caf::typed_response_promise<reply<T>> promise,
+                  OnSuccess on_success, Ts&&... msg) {
   auto& st = self->state;
   if (st.in_flight >= st.bound) {
     if (st.metrics) st.metrics->queue_rejected("partition");
     promise.deliver(reply<T>::failure(engine_error::resource_exhausted("partition", st.bound)));
-    return promise;
+    return;
   }
   ++st.in_flight;
   self->request(st.backend, caf::infinite, std::forward<Ts>(msg)...)
@@ -61,7 +61,80 @@ caf::typed_response_promise<reply<T>> forward(self_ptr self, OnSuccess on_succes
         promise.deliver(reply<T>::failure(
           engine_error::unavailable("backend actor: " + self->system().render(err))));
       });
+}
+
+template <class T, class OnSuccess, class... Ts>
+caf::typed_response_promise<reply<T>> forward(self_ptr self, OnSuccess on_success,
+                                              Ts&&... msg) {
+  auto promise = self->template make_response_promise<reply<T>>();
+  forward_into<T>(self, promise, on_success, std::forward<Ts>(msg)...);
   return promise;
+}
+
+// How stale the cached ring may get before use: another node may have
+// rotated the secret.
+constexpr std::int64_t ring_max_age_ms = 5000;
+
+// Runs `then` with a fresh ring (loading it first when needed), or with the
+// load error.
+void with_ring(self_ptr self, bool force_reload, std::function<void(const engine_error*)> then) {
+  auto& st = self->state;
+  bool fresh = st.ring_loaded_at != 0 && now_ms() - st.ring_loaded_at < ring_max_age_ms;
+  if (fresh && !force_reload) {
+    then(nullptr);
+    return;
+  }
+  st.waiting_for_ring.push_back(std::move(then));
+  if (st.ring_loading) return;
+  st.ring_loading = true;
+  auto finish = [self](const engine_error* err) {
+    auto waiting = std::move(self->state.waiting_for_ring);
+    self->state.waiting_for_ring.clear();
+    self->state.ring_loading = false;
+    for (auto& f : waiting) f(err);
+  };
+  self->request(st.backend, std::chrono::seconds(30), ring_atom::value, st.partition)
+    .then(
+      [self, finish](reply<hmac_ring>& r) {
+        if (!r.ok) return finish(&r.error);
+        self->state.ring = std::move(r.value);
+        self->state.ring_loaded_at = now_ms();
+        finish(nullptr);
+      },
+      [self, finish](caf::error& err) {
+        auto e = engine_error::unavailable("backend actor: " + self->system().render(err));
+        finish(&e);
+      });
+}
+
+// Verifies a signal's token before anything about the waitpoint is read. A
+// kid this node has not seen may come from a rotation on another node, so
+// the ring is reloaded once before the token is refused.
+void verify_then(self_ptr self, std::string token, std::string eid, std::string wpid,
+                 bool reloaded, std::function<void(const engine_error*)> then) {
+  with_ring(self, reloaded, [=](const engine_error* err) {
+    if (err) return then(err);
+    auto ok = verify_waitpoint_token(self->state.ring, token, eid, wpid, now_ms());
+    if (ok) return then(nullptr);
+    if (!reloaded && ok.error().code == "invalid_token" &&
+        !self->state.ring.kids.count(token_kid(token)))
+      return verify_then(self, token, eid, wpid, true, then);
+    then(&ok.error());
+  });
+}
+
+// Fills the node-minted parts of a suspension: its id, and each fresh
+// waitpoint's id and token.
+expected<unit> mint_suspension(const hmac_ring& ring, suspend_args& args) {
+  if (args.suspension_id.empty()) args.suspension_id = uuid::random_v4().str();
+  for (auto& wp : args.waitpoints) {
+    if (wp.activate_pending) continue;
+    if (wp.waitpoint_id.empty()) wp.waitpoint_id = uuid::random_v4().str();
+    auto token = mint_waitpoint_token(ring, args.execution_id, wp.waitpoint_id);
+    if (!token) return std::move(token).error();
+    wp.waitpoint_token = std::move(*token);
+  }
+  return unit{};
 }
 
 } // namespace
@@ -164,6 +237,67 @@ partition_actor::behavior_type partition_actor_behavior(
             if (c.count > 0) tell_lane(s, c.lane_id);
         },
         a, p, std::move(lanes));
+    },
+    [self](suspend_atom a, suspend_args& args) {
+      auto promise = self->make_response_promise<reply<suspend_outcome>>();
+      with_ring(self, false, [self, promise, a, args](const engine_error* err) mutable {
+        auto minted = err ? expected<unit>(*err) : mint_suspension(self->state.ring, args);
+        if (!minted) {
+          promise.deliver(reply<suspend_outcome>::failure(minted.error()));
+          return;
+        }
+        forward_into<suspend_outcome>(self, promise, no_hint{}, a, std::move(args));
+      });
+      return promise;
+    },
+    [self](pending_wp_atom a, create_pending_waitpoint_args& args) {
+      auto promise = self->make_response_promise<reply<waitpoint_binding>>();
+      with_ring(self, false, [self, promise, a, args](const engine_error* err) mutable {
+        if (args.waitpoint_id.empty()) args.waitpoint_id = uuid::random_v4().str();
+        auto token = err ? expected<std::string>(*err)
+                         : mint_waitpoint_token(self->state.ring, args.execution_id,
+                                                args.waitpoint_id);
+        if (!token) {
+          promise.deliver(reply<waitpoint_binding>::failure(token.error()));
+          return;
+        }
+        args.waitpoint_token = std::move(*token);
+        forward_into<waitpoint_binding>(self, promise, no_hint{}, a, std::move(args));
+      });
+      return promise;
+    },
+    [self](signal_atom a, deliver_signal_args& args, std::string& token) {
+      auto promise = self->make_response_promise<reply<deliver_signal_outcome>>();
+      auto eid = args.execution_id;
+      auto wpid = args.waitpoint_id;
+      verify_then(self, std::move(token), std::move(eid), std::move(wpid), false,
+                  [self, promise, a, args](const engine_error* err) mutable {
+                    if (err) {
+                      promise.deliver(reply<deliver_signal_outcome>::failure(*err));
+                      return;
+                    }
+                    forward_into<deliver_signal_outcome>(
+                      self, promise,
+                      [](self_ptr s, const deliver_signal_outcome& out) {
+                        if (out.became_eligible) tell_lane(s, out.lane_id);
+                      },
+                      a, std::move(args));
+                  });
+      return promise;
+    },
+    [self](list_wp_atom a, list_pending_waitpoints_args& args) {
+      return forward<pending_waitpoint_page>(self, no_hint{}, a, std::move(args));
+    },
+    [self](token_atom a, std::string& eid, std::string& wpid) {
+      return forward<std::string>(self, no_hint{}, a, std::move(eid), std::move(wpid));
+    },
+    [self](rotate_atom a, std::uint16_t p, std::string& kid, std::string& secret,
+           std::uint64_t grace_ms) {
+      return forward<rotate_secret_outcome>(
+        self,
+        // The next token minted or checked here must see the new kid.
+        [](self_ptr s, const rotate_secret_outcome&) { s->state.ring_loaded_at = 0; }, a, p,
+        std::move(kid), std::move(secret), grace_ms);
     },
     [self](set_backend_atom, backend_actor& backend) { self->state.backend = std::move(backend); },
   };

@@ -7,7 +7,9 @@
 // dispatch: parked claims are served without polling).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "actors/lane_directory.hpp"
 #include "actors/messages.hpp"
@@ -22,6 +24,12 @@ struct partition_state {
   std::uint32_t in_flight = 0; // sent to the backend, not yet answered
   metrics_sink* metrics = nullptr;
   std::shared_ptr<lane_directory> lanes;
+  // The partition's waitpoint secret ring, cached: tokens are minted and
+  // verified here, before the store is asked anything.
+  hmac_ring ring;
+  std::int64_t ring_loaded_at = 0;    // 0 = never loaded
+  bool ring_loading = false;
+  std::vector<std::function<void(const engine_error*)>> waiting_for_ring;
   static inline const char* name = "ff.partition";
 };
 

@@ -1,5 +1,6 @@
 #include "actors/runtime.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -43,7 +44,8 @@ public:
               metrics_sink& metrics, const node_config& cfg)
       : sys_(sys), table_(std::move(table)), lanes_(std::move(lanes)),
         factory_(std::move(factory)), metrics_(metrics), partitions_(cfg.flow_partitions),
-        timeout_(cfg.request_timeout_ms), stream_ops_(cfg.max_concurrent_stream_ops) {}
+        timeout_(cfg.request_timeout_ms), stream_ops_(cfg.max_concurrent_stream_ops),
+        grace_ms_(cfg.waitpoint_hmac_grace_ms) {}
 
   std::uint16_t flow_partitions() const override { return partitions_; }
 
@@ -151,6 +153,78 @@ public:
                        tail_atom::value, std::move(args));
   }
 
+  void suspend_execution(std::uint16_t p, suspend_args args,
+                         callback<suspend_outcome> done) override {
+    to_partition<suspend_outcome>(p, std::move(done), suspend_atom::value, std::move(args));
+  }
+  void create_pending_waitpoint(std::uint16_t p, create_pending_waitpoint_args args,
+                                callback<waitpoint_binding> done) override {
+    to_partition<waitpoint_binding>(p, std::move(done), pending_wp_atom::value, std::move(args));
+  }
+  void deliver_signal(std::uint16_t p, deliver_signal_args args, std::string token,
+                      callback<deliver_signal_outcome> done) override {
+    to_partition<deliver_signal_outcome>(p, std::move(done), signal_atom::value, std::move(args),
+                                         std::move(token));
+  }
+  void list_pending_waitpoints(std::uint16_t p, list_pending_waitpoints_args args,
+                               callback<pending_waitpoint_page> done) override {
+    to_partition<pending_waitpoint_page>(p, std::move(done), list_wp_atom::value,
+                                         std::move(args));
+  }
+  void get_waitpoint_token(std::uint16_t p, std::string eid, std::string wpid,
+                           callback<std::string> done) override {
+    to_partition<std::string>(p, std::move(done), token_atom::value, std::move(eid),
+                              std::move(wpid));
+  }
+
+  void rotate_waitpoint_secret(std::string kid, std::string secret,
+                               callback<rotation_report> done) override {
+    auto snap = table_->snapshot();
+    if (!snap) {
+      done(engine_error::unavailable("shutting down"));
+      return;
+    }
+    bool idle = false;
+    if (!rotating_.compare_exchange_strong(idle, true)) {
+      metrics_.queue_rejected("admin_rotate");
+      done(engine_error::resource_exhausted("admin_rotate", 1));
+      return;
+    }
+    // One coordinator asks every partition (each rotation is idempotent on
+    // the same kid and secret) and reports which ones failed.
+    auto grace = grace_ms_;
+    auto finish = [this, done = std::move(done)](expected<rotation_report> r) {
+      rotating_.store(false);
+      done(std::move(r));
+    };
+    sys_.spawn([snap, kid, secret, grace, finish](caf::event_based_actor* self) {
+      auto report = std::make_shared<rotation_report>();
+      report->new_kid = kid;
+      auto remaining = std::make_shared<std::size_t>(snap->partitions.size());
+      auto one_done = [report, remaining, finish]() {
+        if (--*remaining > 0) return;
+        std::sort(report->failed.begin(), report->failed.end());
+        finish(*report);
+      };
+      if (*remaining == 0) return finish(*report);
+      for (std::size_t i = 0; i < snap->partitions.size(); ++i) {
+        auto p = static_cast<std::uint16_t>(i);
+        self->request(snap->partitions[i], std::chrono::seconds(120), rotate_atom::value, p, kid,
+                      secret, grace)
+          .then(
+            [report, p, one_done](reply<rotate_secret_outcome>& r) {
+              if (r.ok) ++report->rotated;
+              else report->failed.push_back(p);
+              one_done();
+            },
+            [report, p, one_done](caf::error&) {
+              report->failed.push_back(p);
+              one_done();
+            });
+      }
+    });
+  }
+
 private:
   void refuse_stream_op(const callback<stream_frames>& done) {
     metrics_.queue_rejected("stream_ops");
@@ -225,6 +299,8 @@ private:
   std::uint16_t partitions_;
   std::chrono::milliseconds timeout_;
   permit_pool stream_ops_;
+  std::uint64_t grace_ms_;
+  std::atomic<bool> rotating_{false};
   std::atomic<std::size_t> next_backend_{0};
 };
 
@@ -245,6 +321,8 @@ std::vector<scanner_settings> scanners_from(const node_config& cfg) {
     {scan_kind::expire_execution_deadlines, "FF_EXECUTION_DEADLINE_INTERVAL_S", 50},
     {scan_kind::trim_retention, "FF_RETENTION_TRIMMER_INTERVAL_S", 100},
     {scan_kind::reconcile_indexes, "FF_INDEX_RECONCILER_INTERVAL_S", 200},
+    {scan_kind::expire_suspensions, "FF_SUSPENSION_TIMEOUT_INTERVAL_S", 50},
+    {scan_kind::expire_pending_waitpoints, "FF_PENDING_WP_EXPIRY_INTERVAL_S", 100},
   };
   std::vector<scanner_settings> out;
   for (const auto& e : table) {

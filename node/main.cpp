@@ -21,6 +21,7 @@ namespace {
 
 constexpr int exit_boot_failure = 1;
 constexpr int exit_backend_not_built = 2;
+constexpr const char* initial_hmac_kid = "k1";
 
 // Blocks SIGINT/SIGTERM in every thread (set before any thread starts) and
 // waits for one in main.
@@ -92,6 +93,13 @@ int main(int argc, char** argv) {
     boot.force_library_reload = cfg.force_lua_reload;
     auto report = backend->prepare(boot);
     if (!report) return fail("backend boot failed: " + report.error().text());
+    // Every partition carries the waitpoint secret ring; the configured
+    // secret is kid k1 until an operator rotates it.
+    for (std::uint32_t p = 0; p < cfg.flow_partitions; ++p) {
+      auto seeded = backend->seed_waitpoint_hmac_secret(static_cast<std::uint16_t>(p),
+                                                        initial_hmac_kid, cfg.waitpoint_hmac_secret);
+      if (!seeded) return fail("backend boot failed: waitpoint secret: " + seeded.error().text());
+    }
     spdlog::info("store {} ready: server {}, library {}{}", backend->name(),
                  report->server_version, report->library_version,
                  report->library_loaded ? " (loaded)" : "");
