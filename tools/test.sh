@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite with ctest, exiting with
 # ctest's status. FF_SANITIZE=1 builds into build-asan with AddressSanitizer
-# and UndefinedBehaviorSanitizer instead.
+# and UndefinedBehaviorSanitizer instead; FF_SANITIZE=both runs the plain
+# suite and then the sanitizer one, which is what CI (CI=true) does.
 # shellcheck disable=SC2317 # the functions below run from the EXIT trap
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ "${FF_SANITIZE:-0}" = 1 ]; then
-  build_dir=build-asan
-  sanitize=ON
-else
-  build_dir=build
-  sanitize=OFF
+mode="${FF_SANITIZE:-}"
+if [ -z "$mode" ]; then
+  if [ "${CI:-}" = true ]; then mode=both; else mode=0; fi
 fi
+case "$mode" in
+  0) passes="build:OFF" ;;
+  1) passes="build-asan:ON" ;;
+  both) passes="build:OFF build-asan:ON" ;;
+  *) echo "test.sh: FF_SANITIZE must be 0, 1 or both" >&2; exit 2 ;;
+esac
 
 # Every temporary folder of the tests (fixtures create theirs under TMPDIR,
 # and their redis-server children run inside them) lives here, so the
@@ -51,9 +55,14 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 bash tools/install-deps.sh
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFF_SANITIZE="$sanitize"
-cmake --build "$build_dir" -j2
 
 status=0
-TMPDIR="$run_tmp" ctest --test-dir "$build_dir" --output-on-failure -j2 || status=$?
+for pass in $passes; do
+  build_dir="${pass%%:*}"
+  sanitize="${pass##*:}"
+  echo "test.sh: building $build_dir (sanitizers $sanitize)"
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFF_SANITIZE="$sanitize"
+  cmake --build "$build_dir" -j2
+  TMPDIR="$run_tmp" ctest --test-dir "$build_dir" --output-on-failure -j2 || status=$?
+done
 exit "$status"
