@@ -44,5 +44,14 @@ void handle_complete_execution(request_context& ctx);
 void handle_fail_execution(request_context& ctx);
 void handle_update_progress(request_context& ctx);
 void handle_append_frames(request_context& ctx);
+// Suspension and signals: POST .../suspend, POST .../waitpoints (pending
+// waitpoint, extension), POST .../signal, GET .../pending-waitpoints,
+// GET .../waitpoints/{waitpoint_id}/token, POST /v1/admin/rotate-waitpoint-secret
+void handle_suspend_execution(request_context& ctx);
+void handle_create_pending_waitpoint(request_context& ctx);
+void handle_deliver_signal(request_context& ctx);
+void handle_list_pending_waitpoints(request_context& ctx);
+void handle_get_waitpoint_token(request_context& ctx);
+void handle_rotate_waitpoint_secret(request_context& ctx);
 
 } // namespace ff

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "actors/engine_gateway.hpp"
@@ -59,6 +60,12 @@ public:
     reclaim_grant_outcome reclaim;
     worker_liveness liveness{"registered", 0};
     stream_frames frames;             // read and tail
+    suspend_outcome suspend;
+    waitpoint_binding pending_waitpoint;
+    deliver_signal_outcome signal;
+    pending_waitpoint_page pending_page;
+    std::string token = "k1:" + std::string(64, 'a'); // empty: not_found
+    rotation_report rotation;
   };
   template <class F>
   void configure(F f) {
@@ -83,6 +90,18 @@ public:
     std::vector<std::pair<std::uint16_t, claim_grant_args>> reclaim;
     std::vector<std::pair<std::uint16_t, read_stream_args>> read;
     std::vector<std::pair<std::uint16_t, tail_stream_args>> tail;
+    std::vector<std::pair<std::uint16_t, suspend_args>> suspend;
+    std::vector<std::pair<std::uint16_t, create_pending_waitpoint_args>> pending_waitpoint;
+    struct signal_call {
+      std::uint16_t partition;
+      deliver_signal_args args;
+      std::string token;
+    };
+    std::vector<signal_call> signal;
+    std::vector<std::pair<std::uint16_t, list_pending_waitpoints_args>> list_pending;
+    // (partition, execution_id, waitpoint_id)
+    std::vector<std::tuple<std::uint16_t, std::string, std::string>> token;
+    std::vector<std::pair<std::string, std::string>> rotate; // (kid, secret)
   };
   recorded_calls calls() {
     std::lock_guard<std::mutex> lk(mu_);
@@ -287,6 +306,58 @@ public:
     answer<stream_frames>(std::move(done), [this, p, args]() {
       calls_.tail.emplace_back(p, args);
       return canned_.frames;
+    });
+  }
+
+  void suspend_execution(std::uint16_t p, suspend_args args,
+                         callback<suspend_outcome> done) override {
+    answer<suspend_outcome>(std::move(done), [this, p, args]() {
+      calls_.suspend.emplace_back(p, args);
+      return canned_.suspend;
+    });
+  }
+  void create_pending_waitpoint(std::uint16_t p, create_pending_waitpoint_args args,
+                                callback<waitpoint_binding> done) override {
+    answer<waitpoint_binding>(std::move(done), [this, p, args]() {
+      calls_.pending_waitpoint.emplace_back(p, args);
+      return canned_.pending_waitpoint;
+    });
+  }
+  // Like the node: an empty token is missing_token before anything else.
+  void deliver_signal(std::uint16_t p, deliver_signal_args args, std::string token,
+                      callback<deliver_signal_outcome> done) override {
+    answer<deliver_signal_outcome>(std::move(done),
+                                   [this, p, args, token]() -> expected<deliver_signal_outcome> {
+                                     calls_.signal.push_back({p, args, token});
+                                     if (token.empty())
+                                       return classify_store_error("missing_token", "");
+                                     return canned_.signal;
+                                   });
+  }
+  void list_pending_waitpoints(std::uint16_t p, list_pending_waitpoints_args args,
+                               callback<pending_waitpoint_page> done) override {
+    answer<pending_waitpoint_page>(std::move(done), [this, p, args]() {
+      calls_.list_pending.emplace_back(p, args);
+      return canned_.pending_page;
+    });
+  }
+  void get_waitpoint_token(std::uint16_t p, std::string execution_id, std::string waitpoint_id,
+                           callback<std::string> done) override {
+    answer<std::string>(std::move(done),
+                        [this, p, execution_id, waitpoint_id]() -> expected<std::string> {
+                          calls_.token.emplace_back(p, execution_id, waitpoint_id);
+                          if (canned_.token.empty())
+                            return engine_error::not_found("waitpoint token");
+                          return canned_.token;
+                        });
+  }
+  void rotate_waitpoint_secret(std::string new_kid, std::string secret_hex,
+                               callback<rotation_report> done) override {
+    answer<rotation_report>(std::move(done), [this, new_kid, secret_hex]() {
+      calls_.rotate.emplace_back(new_kid, secret_hex);
+      auto r = canned_.rotation;
+      if (r.new_kid.empty()) r.new_kid = new_kid;
+      return r;
     });
   }
 

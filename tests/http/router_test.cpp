@@ -114,7 +114,9 @@ TEST_CASE("router: wrong method gives 405 with Allow; HEAD follows GET") {
 
 TEST_CASE("route table: every route once, limits per rest-api.md §1.7") {
   const auto& table = route_table();
-  CHECK(table.size() == 29 + 10);
+  // 29 reference routes, 10 worker routes of decisions.md §5 and the
+  // pending-waitpoint extension.
+  CHECK(table.size() == 29 + 11);
   for (std::size_t i = 0; i < table.size(); ++i)
     for (std::size_t j = i + 1; j < table.size(); ++j)
       CHECK_FALSE((std::string(table[i].method) == table[j].method &&
@@ -128,12 +130,14 @@ TEST_CASE("route table: every route once, limits per rest-api.md §1.7") {
   CHECK(limit_of("GET", "/v1/executions") == 1048576);
   CHECK(limit_of("POST", "/v1/executions") == 1048576);
   CHECK(limit_of("POST", "/v1/executions/{id}/signal") == 262144);
+  CHECK(limit_of("POST", "/v1/executions/{id}/suspend") == 262144);
   for (auto path : {"/v1/executions/{id}/cancel", "/v1/executions/{id}/replay",
                     "/v1/executions/{id}/revoke-lease", "/v1/executions/{id}/reclaim",
                     "/v1/workers/{worker_id}/claim", "/v1/flows", "/v1/flows/{id}/members",
                     "/v1/flows/{id}/cancel", "/v1/flows/{id}/edges", "/v1/flows/{id}/edges/apply",
                     "/v1/budgets", "/v1/budgets/{id}/usage", "/v1/budgets/{id}/reset",
-                    "/v1/quotas", "/v1/admin/rotate-waitpoint-secret"})
+                    "/v1/quotas", "/v1/admin/rotate-waitpoint-secret",
+                    "/v1/executions/{id}/waitpoints"})
     CHECK(limit_of("POST", path) == 65536);
   CHECK(limit_of("PUT", "/v1/executions/{id}/priority") == 65536);
   CHECK(limit_of("GET", "/v1/executions/{id}") == 0);

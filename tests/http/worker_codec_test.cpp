@@ -495,14 +495,14 @@ TEST_CASE("lease object, grant, renew, fail, heartbeat and append answers") {
             R"(","attempt_index":2,"attempt_id":"a1","attempt_type":"retry","lease_id":"l1",)"
             R"("lease_epoch":7,"lease_expires_at":1700000030000,"lane_id":"default",)"
             R"("execution_kind":"echo","input_payload":[123,125,255],"payload_encoding":"json",)"
-            R"("tags":{"a":"b","team":"infra"},"policy":{"retry_policy":{"max_retries":2}}})");
+            R"("tags":{"a":"b","team":"infra"},"policy":{"retry_policy":{"max_retries":2}},"signals":[]})");
   l.payload_encoding.clear();
   l.policy_json.clear();
   l.tags.clear();
   auto bare = encode_claimed_lease(l);
-  CHECK(bare.find(R"("payload_encoding":null,"tags":{},"policy":{}})") != std::string::npos);
+  CHECK(bare.find(R"("payload_encoding":null,"tags":{},"policy":{},"signals":[]})") != std::string::npos);
   l.policy_json = "not json";
-  CHECK(encode_claimed_lease(l).find(R"("policy":{}})") != std::string::npos);
+  CHECK(encode_claimed_lease(l).find(R"("policy":{},)") != std::string::npos);
 
   claim_grant g;
   g.execution_id = eid3;

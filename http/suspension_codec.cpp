@@ -1,0 +1,288 @@
+#include "http/suspension_codec.hpp"
+
+#include "core/waitpoint_token.hpp"
+#include "http/error_mapping.hpp"
+#include "http/json_codec.hpp"
+#include "http/router.hpp"
+
+namespace ff {
+
+namespace {
+
+template <class T>
+decoded<T> failed(http_response r) {
+  return decoded<T>::fail(std::move(r));
+}
+
+template <class T>
+decoded<T> success(T value) {
+  decoded<T> d;
+  d.args = std::move(value);
+  return d;
+}
+
+// A required UUID field in canonical form; a non-UUID is a shape error
+// (rest-api.md §1.6: an invalid id inside the body is 422).
+void required_uuid(field_reader& r, const char* name, std::string& out) {
+  std::string text;
+  if (!r.string(name, text, true)) return;
+  if (auto id = canonical_uuid(text)) out = std::move(*id);
+  else r.fail(name, "expected a UUID");
+}
+
+// u64 on the wire, u32 in the store's argument.
+void u32_field(field_reader& r, const char* name, std::uint32_t& out) {
+  std::uint64_t v = 0;
+  if (!r.integer(name, v, false)) return;
+  if (v > 0xffffffffull) r.fail(name, "expected an integer in 0..4294967295 (u32)");
+  else out = static_cast<std::uint32_t>(v);
+}
+
+// u64 on the wire, i64 in the store's argument.
+void i64_duration(field_reader& r, const char* name, std::int64_t& out) {
+  std::uint64_t v = 0;
+  if (!r.integer(name, v, false)) return;
+  if (v > static_cast<std::uint64_t>(INT64_MAX)) r.fail(name, "expected an integer in the i64 range");
+  else out = static_cast<std::int64_t>(v);
+}
+
+std::string finish(rapidjson::StringBuffer& buf) {
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+http_response query_error(const std::string& detail) {
+  return bad_request("Failed to deserialize query string: " + detail);
+}
+
+http_response no_store(http_response r) {
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+} // namespace
+
+decoded<on_partition<signal_request>> decode_signal(const route_params& path,
+                                                    const rapidjson::Value& body) {
+  using result = on_partition<signal_request>;
+  field_reader r(body);
+  result out;
+  auto& a = out.args.args;
+  std::string body_id;
+  if (r.string("execution_id", body_id, true)) {
+    if (auto id = execution_id::parse(body_id); !id)
+      r.fail("execution_id", "invalid execution id: " + id.error().text());
+  }
+  required_uuid(r, "waitpoint_id", a.waitpoint_id);
+  required_uuid(r, "signal_id", a.signal_id);
+  r.string("signal_name", a.signal_name, true);
+  r.string("signal_category", a.signal_category, true);
+  r.string("source_type", a.source_type, true);
+  r.string("source_identity", a.source_identity, true);
+  r.bytes("payload", a.payload, false);
+  r.string("payload_encoding", a.payload_encoding, false);
+  r.string("correlation_id", a.correlation_id, false);
+  r.string("idempotency_key", a.idempotency_key, false);
+  r.string("target_scope", a.target_scope, true);
+  r.integer("created_at", a.created_at, false);
+  i64_duration(r, "dedup_ttl_ms", a.dedup_ttl_ms);
+  i64_duration(r, "resume_delay_ms", a.resume_delay_ms);
+  u32_field(r, "max_signals_per_execution", a.max_signals_per_execution);
+  u32_field(r, "signal_maxlen", a.signal_maxlen);
+  r.string("waitpoint_token", out.args.token, true);
+  std::int64_t now = 0;
+  r.integer("now", now, true); // informational: the store uses its own clock
+  if (!r.ok()) return failed<result>(unprocessable_json(r.error()));
+
+  execution_id id;
+  http_response error;
+  if (!path_execution_id(path, id, error)) return failed<result>(error);
+  // Ids are compared verbatim: the text is part of the store keys.
+  if (body_id != id.value)
+    return failed<result>(bad_request("path execution_id does not match body execution_id"));
+  a.execution_id = id.value;
+  out.partition = id.partition;
+  return success(std::move(out));
+}
+
+decoded<on_partition<list_pending_waitpoints_args>> decode_list_pending_waitpoints(
+    const route_params& path, std::string_view query) {
+  using result = on_partition<list_pending_waitpoints_args>;
+  execution_id id;
+  http_response error;
+  if (!path_execution_id(path, id, error)) return failed<result>(error);
+
+  auto pairs = parse_query(query);
+  if (!pairs) return failed<result>(query_error("malformed percent-encoding"));
+  const std::string *cursor = nullptr, *limit = nullptr;
+  for (const auto& [key, value] : *pairs) {
+    // The first occurrence wins, as on GET /v1/executions.
+    if (key == "cursor" && !cursor) cursor = &value;
+    else if (key == "limit" && !limit) limit = &value;
+  }
+  result out;
+  out.partition = id.partition;
+  out.args.execution_id = id.value;
+  out.args.limit = default_pending_waitpoints_page;
+  if (limit) {
+    std::uint64_t n = 0;
+    if (!parse_decimal(*limit, n))
+      return failed<result>(query_error("limit: expected a non-negative integer (u64)"));
+    if (n < 1 || n > max_pending_waitpoints_page)
+      return failed<result>(bad_request("limit must be in 1..=1000"));
+    out.args.limit = static_cast<std::uint32_t>(n);
+  }
+  if (cursor && !cursor->empty()) {
+    auto c = canonical_uuid(*cursor);
+    if (!c) return failed<result>(bad_request("invalid cursor: expected a waitpoint UUID"));
+    out.args.cursor = std::move(*c);
+  }
+  return success(std::move(out));
+}
+
+decoded<on_partition<token_lookup>> decode_token_lookup(const route_params& path) {
+  using result = on_partition<token_lookup>;
+  execution_id id;
+  http_response error;
+  if (!path_execution_id(path, id, error)) return failed<result>(error);
+  const route_param* p = path.find("waitpoint_id");
+  if (!p || !p->decoded)
+    return failed<result>(bad_request("waitpoint_id: malformed percent-encoding"));
+  auto wp = uuid::parse(p->value);
+  if (!wp) return failed<result>(bad_request("waitpoint_id: expected a UUID"));
+  result out;
+  out.partition = id.partition;
+  out.args.execution_id = id.value;
+  out.args.waitpoint_id = wp->str();
+  return success(std::move(out));
+}
+
+decoded<rotate_request> decode_rotate(const rapidjson::Value& body) {
+  field_reader r(body);
+  rotate_request out;
+  r.string("new_kid", out.new_kid, true);
+  r.string("new_secret_hex", out.new_secret_hex, true);
+  if (!r.ok()) return failed<rotate_request>(unprocessable_json(r.error()));
+  if (!is_valid_hmac_kid(out.new_kid))
+    return failed<rotate_request>(
+        bad_request("new_kid must be non-empty and must not contain ':'"));
+  if (!is_valid_secret_hex(out.new_secret_hex))
+    return failed<rotate_request>(
+        bad_request("new_secret_hex must be a non-empty even-length hex string"));
+  return success(std::move(out));
+}
+
+std::string encode_signal_outcome(const deliver_signal_outcome& o) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  if (o.duplicate) {
+    write_key(w, "Duplicate");
+    w.StartObject();
+    write_key(w, "existing_signal_id");
+    write_string(w, o.signal_id);
+  } else {
+    write_key(w, "Accepted");
+    w.StartObject();
+    write_key(w, "signal_id");
+    write_string(w, o.signal_id);
+    write_key(w, "effect");
+    write_string(w, o.effect);
+  }
+  w.EndObject();
+  w.EndObject();
+  return finish(buf);
+}
+
+std::string encode_pending_waitpoints(const pending_waitpoint_page& page) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  auto field = [&](std::string_view key, std::string_view value) {
+    write_key(w, key);
+    write_string(w, value);
+  };
+  w.StartArray();
+  for (const auto& p : page.waitpoints) {
+    w.StartObject();
+    field("waitpoint_id", p.waitpoint_id);
+    field("waitpoint_key", p.waitpoint_key);
+    field("state", p.state);
+    write_key(w, "required_signal_names");
+    w.StartArray();
+    for (const auto& n : p.required_signal_names) write_string(w, n);
+    w.EndArray();
+    write_key(w, "created_at");
+    w.Int64(p.created_at);
+    if (p.activated_at != 0) {
+      write_key(w, "activated_at");
+      w.Int64(p.activated_at);
+    }
+    if (p.expires_at != 0) {
+      write_key(w, "expires_at");
+      w.Int64(p.expires_at);
+    }
+    field("execution_id", p.execution_id);
+    field("token_kid", p.token_kid);
+    field("token_fingerprint", p.token_fingerprint);
+    w.EndObject();
+  }
+  w.EndArray();
+  return finish(buf);
+}
+
+std::string encode_waitpoint_token(const std::string& token) {
+  return R"({"token":)" + json_quote(token) + "}";
+}
+
+std::string encode_rotation_report(const rotation_report& report) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  write_key(w, "rotated");
+  w.Uint(report.rotated);
+  write_key(w, "failed");
+  w.StartArray();
+  for (auto p : report.failed) w.Uint(p);
+  w.EndArray();
+  write_key(w, "new_kid");
+  write_string(w, report.new_kid);
+  w.EndObject();
+  return finish(buf);
+}
+
+http_response rotation_response(expected<rotation_report> r) {
+  if (!r) {
+    const auto& e = r.error();
+    if (e.kind == error_kind::resource_exhausted) {
+      // rest-api.md §3.27 step 3: the server-level permit answer has no kind.
+      auto resp = json_error(429, e.text(), {}, true);
+      resp.headers.emplace_back("Retry-After", "1");
+      return resp;
+    }
+    if (e.kind == error_kind::timeout)
+      return json_error(504, "rotation exceeded 120s server-side timeout; retry is safe "
+                             "(per-partition rotation is idempotent on the same new_kid + "
+                             "secret_hex)");
+    return error_response(e);
+  }
+  if (r->rotated == 0 && r->failed.empty())
+    return bad_request("rotation had no partitions to operate on (num_flow_partitions is 0 "
+                       "— server misconfigured)");
+  if (r->rotated == 0)
+    return bad_request("rotation failed on all partitions (check Valkey connectivity)");
+  return http_response::json(200, encode_rotation_report(*r));
+}
+
+http_response token_response(expected<std::string> r) {
+  if (!r) {
+    if (r.error().kind == error_kind::not_found)
+      return no_store(
+          json_error(404, "waitpoint token not found (consumed, expired, or unknown id)"));
+    return error_response(r.error());
+  }
+  if (r->empty())
+    return no_store(
+        json_error(404, "waitpoint token not found (consumed, expired, or unknown id)"));
+  return no_store(http_response::json(200, encode_waitpoint_token(*r)));
+}
+
+} // namespace ff
