@@ -10,27 +10,6 @@ namespace ff {
 
 namespace {
 
-template <class T>
-decoded<T> failed(http_response r) {
-  return decoded<T>::fail(std::move(r));
-}
-
-template <class T>
-decoded<T> success(T value) {
-  decoded<T> d;
-  d.args = std::move(value);
-  return d;
-}
-
-// An optional UUID field in canonical form; a non-UUID string is a shape
-// error (rest-api.md §1.6: an invalid id inside the body is 422).
-void optional_uuid(field_reader& r, const char* name, std::string& out) {
-  std::string text;
-  if (!r.string(name, text, false)) return;
-  if (auto id = canonical_uuid(text)) out = std::move(*id);
-  else r.fail(name, "expected a UUID");
-}
-
 // {"<Variant>":{<key>:<value>...}} with string values.
 std::string tagged(std::string_view variant,
                    std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
@@ -63,9 +42,9 @@ decoded<on_partition<cancel_args>> decode_cancel(const route_params& path,
   }
   r.string("reason", a.reason, true);
   r.string("source", a.source, false);
-  optional_uuid(r, "lease_id", a.fence.lease_id);
+  uuid_field(r, "lease_id", a.fence.lease_id, false);
   r.integer("lease_epoch", a.fence.lease_epoch, false);
-  optional_uuid(r, "attempt_id", a.fence.attempt_id);
+  uuid_field(r, "attempt_id", a.fence.attempt_id, false);
   std::int64_t now = 0;
   r.integer("now", now, true);
   if (!r.ok()) return failed<result>(unprocessable_json(r.error()));

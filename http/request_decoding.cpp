@@ -143,4 +143,11 @@ std::optional<std::string> canonical_uuid(std::string_view s) {
   return id->str();
 }
 
+void uuid_field(field_reader& r, const char* name, std::string& out, bool required) {
+  std::string text;
+  if (!r.string(name, text, required)) return;
+  if (auto id = canonical_uuid(text)) out = std::move(*id);
+  else r.fail(name, "expected a UUID");
+}
+
 } // namespace ff

@@ -17,6 +17,7 @@
 #include "core/expected.hpp"
 #include "core/ids.hpp"
 #include "http/http_types.hpp"
+#include "http/json_codec.hpp"
 #include "http/router.hpp"
 
 namespace ff {
@@ -36,6 +37,18 @@ struct decoded {
     return d;
   }
 };
+
+template <class T>
+decoded<T> failed(http_response r) {
+  return decoded<T>::fail(std::move(r));
+}
+
+template <class T>
+decoded<T> success(T value) {
+  decoded<T> d;
+  d.args = std::move(value);
+  return d;
+}
 
 // Identifier rule (worker_id, worker_instance_id): empty when fine, else the
 // full 400 text "<field>: <reason>".
@@ -59,5 +72,8 @@ bool path_attempt_index(const route_params& params, std::uint32_t& out, http_res
 
 // A JSON string value as a UUID in canonical (lowercase hyphenated) form.
 std::optional<std::string> canonical_uuid(std::string_view s);
+// A UUID field read in canonical form; a non-UUID string is a shape error
+// (rest-api.md §1.6: an invalid id inside the body is 422).
+void uuid_field(field_reader& r, const char* name, std::string& out, bool required);
 
 } // namespace ff

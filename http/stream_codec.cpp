@@ -6,11 +6,6 @@ namespace ff {
 
 namespace {
 
-template <class T>
-decoded<T> failed(http_response r) {
-  return decoded<T>::fail(std::move(r));
-}
-
 http_response query_error(const std::string& detail) {
   return bad_request("Failed to deserialize query string: " + detail);
 }

@@ -9,27 +9,6 @@ namespace ff {
 
 namespace {
 
-template <class T>
-decoded<T> failed(http_response r) {
-  return decoded<T>::fail(std::move(r));
-}
-
-template <class T>
-decoded<T> success(T value) {
-  decoded<T> d;
-  d.args = std::move(value);
-  return d;
-}
-
-// A required UUID field in canonical form; a non-UUID is a shape error
-// (rest-api.md §1.6: an invalid id inside the body is 422).
-void required_uuid(field_reader& r, const char* name, std::string& out) {
-  std::string text;
-  if (!r.string(name, text, true)) return;
-  if (auto id = canonical_uuid(text)) out = std::move(*id);
-  else r.fail(name, "expected a UUID");
-}
-
 // u64 on the wire, u32 in the store's argument.
 void u32_field(field_reader& r, const char* name, std::uint32_t& out) {
   std::uint64_t v = 0;
@@ -72,8 +51,8 @@ decoded<on_partition<signal_request>> decode_signal(const route_params& path,
     if (auto id = execution_id::parse(body_id); !id)
       r.fail("execution_id", "invalid execution id: " + id.error().text());
   }
-  required_uuid(r, "waitpoint_id", a.waitpoint_id);
-  required_uuid(r, "signal_id", a.signal_id);
+  uuid_field(r, "waitpoint_id", a.waitpoint_id, true);
+  uuid_field(r, "signal_id", a.signal_id, true);
   r.string("signal_name", a.signal_name, true);
   r.string("signal_category", a.signal_category, true);
   r.string("source_type", a.source_type, true);

@@ -10,11 +10,6 @@ namespace ff {
 
 namespace {
 
-template <class T>
-decoded<T> failed(http_response r) {
-  return decoded<T>::fail(std::move(r));
-}
-
 // The fence of decisions.md §5.1: lease_id (UUID), lease_epoch (u64) and
 // attempt_index (u32) required, attempt_id (UUID) optional. Ids are kept in
 // canonical form, the form the store was given when the lease was minted.

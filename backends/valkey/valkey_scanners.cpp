@@ -38,35 +38,6 @@ expected<worker_liveness> parse_liveness(const lua_envelope& env, std::string_vi
   return out;
 }
 
-// The scanner reply of lua/scanner.lua: examined, changed, cleaned, failed,
-// next_cursor, n, n (eid, lane) pairs, then (lane, count) pairs.
-expected<scan_outcome> parse_scan(const lua_envelope& env, std::string_view op) {
-  scan_outcome out;
-  field_reader r(env, std::string(op));
-  std::size_t n = 0;
-  r.integer(0, out.examined);
-  r.integer(1, out.changed);
-  r.integer(2, out.cleaned);
-  r.integer(3, out.failed);
-  out.next_cursor = r.text(4);
-  r.integer(5, n);
-  if (!r.ok())
-    return r.error();
-  std::size_t i = 6;
-  if (env.fields.size() < i + 2 * n)
-    return engine_error::internal(std::string(op) + ": short scanner reply");
-  for (std::size_t j = 0; j < n; ++j, i += 2)
-    out.became_eligible.push_back({env.field(i), env.field(i + 1)});
-  for (; i + 1 < env.fields.size(); i += 2) {
-    lane_count c;
-    c.lane_id = env.field(i);
-    if (!r.integer(i + 1, c.count))
-      return r.error();
-    out.eligible_by_lane.push_back(std::move(c));
-  }
-  return out;
-}
-
 expected<unit> check_lanes(const std::vector<std::string>& lanes) {
   if (lanes.empty())
     return engine_error::invalid_input("no lanes given");
@@ -112,7 +83,7 @@ expected<scan_outcome> valkey_backend::expire_leases(const scan_args& a) {
                            {std::to_string(a.now_ms), std::to_string(a.limit)});
   if (!env)
     return std::move(env).error();
-  return parse_scan(*env, "ff_expire_leases");
+  return valkey_detail::parse_scan_reply(*env, "ff_expire_leases");
 }
 
 expected<scan_outcome> valkey_backend::promote_delayed(const scan_args& a) {
@@ -128,7 +99,7 @@ expected<scan_outcome> valkey_backend::promote_delayed(const scan_args& a) {
   auto env = call_function(conn_, "ff_promote_delayed", keys, args);
   if (!env)
     return std::move(env).error();
-  return parse_scan(*env, "ff_promote_delayed");
+  return valkey_detail::parse_scan_reply(*env, "ff_promote_delayed");
 }
 
 expected<scan_outcome> valkey_backend::expire_attempt_timeouts(const scan_args& a) {
@@ -137,7 +108,7 @@ expected<scan_outcome> valkey_backend::expire_attempt_timeouts(const scan_args& 
                            {std::to_string(a.now_ms), std::to_string(a.limit)});
   if (!env)
     return std::move(env).error();
-  return parse_scan(*env, "ff_expire_attempt_timeouts");
+  return valkey_detail::parse_scan_reply(*env, "ff_expire_attempt_timeouts");
 }
 
 expected<scan_outcome> valkey_backend::expire_execution_deadlines(const scan_args& a) {
@@ -146,7 +117,7 @@ expected<scan_outcome> valkey_backend::expire_execution_deadlines(const scan_arg
                            {std::to_string(a.now_ms), std::to_string(a.limit)});
   if (!env)
     return std::move(env).error();
-  return parse_scan(*env, "ff_expire_execution_deadlines");
+  return valkey_detail::parse_scan_reply(*env, "ff_expire_execution_deadlines");
 }
 
 expected<scan_outcome> valkey_backend::trim_retention(const scan_args& a) {
@@ -156,7 +127,7 @@ expected<scan_outcome> valkey_backend::trim_retention(const scan_args& a) {
                            {std::to_string(a.now_ms), std::to_string(a.limit)});
   if (!env)
     return std::move(env).error();
-  return parse_scan(*env, "ff_trim_retention");
+  return valkey_detail::parse_scan_reply(*env, "ff_trim_retention");
 }
 
 expected<scan_outcome> valkey_backend::reconcile_indexes(const scan_args& a) {
@@ -173,7 +144,7 @@ expected<scan_outcome> valkey_backend::reconcile_indexes(const scan_args& a) {
   auto env = call_function(conn_, "ff_reconcile_indexes", keys, args);
   if (!env)
     return std::move(env).error();
-  return parse_scan(*env, "ff_reconcile_indexes");
+  return valkey_detail::parse_scan_reply(*env, "ff_reconcile_indexes");
 }
 
 expected<std::vector<lane_count>> valkey_backend::count_eligible(
