@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
     return exit_backend_not_built;
   }
 
+  // Refuse rather than silently talk plain TCP to one server.
+  if (cfg.valkey_tls) return fail("FF_TLS is not supported by this build yet");
+  if (cfg.valkey_cluster) return fail("FF_CLUSTER is not supported by this build yet");
+
   auto signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 

@@ -103,6 +103,16 @@ TEST_CASE("invalid configuration stops the node with one line naming the variabl
     CHECK(r.output.find("tok-visible-nowhere") == std::string::npos);
     CHECK(r.output.find(test_hmac_secret) == std::string::npos);
   }
+  SUBCASE("TLS and cluster mode are refused, not ignored") {
+    for (const char* var : {"FF_TLS", "FF_CLUSTER"}) {
+      CAPTURE(var);
+      auto env = node_env(redis);
+      env[var] = "1";
+      auto r = run_node_to_exit(env, {});
+      CHECK(r.exit_code == 1);
+      CHECK(r.output.find(std::string(var) + " is not supported") != std::string::npos);
+    }
+  }
   SUBCASE("help") {
     auto r = run_node_to_exit({}, {"--help"});
     CHECK(r.exit_code == 0);
