@@ -75,7 +75,13 @@ void dispatch(self_ptr self, std::uint64_t id) {
   auto partition = c.expired ? std::nullopt : pick_partition(st, c);
   if (!partition) {
     // Parked until a partition reports work or the wait ends.
-    if (c.expired || c.request.wait_ms == 0) finish(self, id, nullptr);
+    auto now = std::chrono::steady_clock::now();
+    if (c.expired || c.request.wait_ms == 0 || c.deadline <= now) {
+      finish(self, id, nullptr);
+    } else if (!c.timer_armed) {
+      c.timer_armed = true;
+      self->delayed_send(self, c.deadline - now, expire_atom::value, id);
+    }
     return;
   }
   auto snap = st.table->snapshot();
@@ -158,8 +164,7 @@ Promise admit(self_ptr self, dispatch_request req, bool grant_only, Promise prom
     c.grant_promise = promise;
   else
     c.acquire_promise = promise;
-  if (c.request.wait_ms > 0)
-    self->delayed_send(self, std::chrono::milliseconds(c.request.wait_ms), expire_atom::value, id);
+  c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.request.wait_ms);
   dispatch(self, id);
   return promise;
 }

@@ -29,6 +29,11 @@ struct pending_claim {
   std::set<std::uint16_t> tried; // partitions that had nothing for it since they last reported
   bool in_flight = false;
   bool expired = false;
+  // When the wait ends. The expiry timer is armed only once the claim
+  // parks: most claims are served at once, and every timer is a message
+  // through the clock thread.
+  std::chrono::steady_clock::time_point deadline;
+  bool timer_armed = false;
 };
 
 struct lane_state {

@@ -8,6 +8,7 @@
 
 #include "actors/lane_actor.hpp"
 #include "actors/node_actor.hpp"
+#include "actors/relay_pool.hpp"
 
 namespace ff {
 
@@ -34,15 +35,16 @@ private:
   std::atomic<std::uint32_t> used_{0};
 };
 
-// The engine_gateway on top of the actor system. Each call spawns a
-// short-lived event-based actor that asks the target and hands the reply to
-// the callback, so the calling (asio) thread never waits.
+// The engine_gateway on top of the actor system. Each call is an ask run by
+// a relay actor (relay_pool.hpp), which hands the reply to the callback, so
+// the calling (asio) thread never waits.
 class caf_gateway final : public engine_gateway {
 public:
-  caf_gateway(caf::actor_system& sys, std::shared_ptr<routing_table> table,
-              std::shared_ptr<lane_directory> lanes, backend_factory factory,
-              metrics_sink& metrics, const node_config& cfg)
-      : sys_(sys), table_(std::move(table)), lanes_(std::move(lanes)),
+  caf_gateway(caf::actor_system& sys, relay_pool& relays, call_watchdog& watchdog,
+              std::shared_ptr<routing_table> table, std::shared_ptr<lane_directory> lanes,
+              backend_factory factory, metrics_sink& metrics, const node_config& cfg)
+      : sys_(sys), relays_(relays), watchdog_(watchdog), table_(std::move(table)),
+        lanes_(std::move(lanes)),
         factory_(std::move(factory)), metrics_(metrics), partitions_(cfg.flow_partitions),
         timeout_(cfg.request_timeout_ms), stream_ops_(cfg.max_concurrent_stream_ops),
         grace_ms_(cfg.waitpoint_hmac_grace_ms) {}
@@ -277,21 +279,37 @@ private:
     ask<T>(lane, wait, std::move(done), atom, std::move(req));
   }
 
+  // The answer of one ask, or its timeout, whichever comes first.
+  template <class T>
+  class gateway_call final : public pending_call {
+  public:
+    gateway_call(std::chrono::milliseconds timeout, callback<T> done)
+        : pending_call(std::chrono::steady_clock::now() + timeout), done_(std::move(done)) {}
+    void answer(expected<T> r) {
+      if (take()) done_(std::move(r));
+    }
+    void expire() override { done_(engine_error::timeout("no answer from the engine in time")); }
+
+  private:
+    callback<T> done_;
+  };
+
   template <class T, class Handle, class... Ts>
   void ask(const Handle& target, std::chrono::milliseconds timeout, callback<T> done, Ts... msg) {
-    sys_.spawn([target, done = std::move(done), timeout, msg...](caf::event_based_actor* self) {
-      self->request(target, timeout, msg...)
-        .then([done](reply<T>& r) { done(std::move(r).to_expected()); },
-              [done, self](caf::error& err) {
-                if (err == caf::sec::request_timeout)
-                  done(engine_error::timeout("no answer from the engine in time"));
-                else
-                  done(engine_error::unavailable(self->system().render(err)));
+    auto call = std::make_shared<gateway_call<T>>(timeout, std::move(done));
+    watchdog_.watch(call);
+    relays_.post(relay_job{[target, call, msg...](caf::event_based_actor* self) {
+      self->request(target, caf::infinite, msg...)
+        .then([call](reply<T>& r) { call->answer(std::move(r).to_expected()); },
+              [call, self](caf::error& err) {
+                call->answer(engine_error::unavailable(self->system().render(err)));
               });
-    });
+    }});
   }
 
   caf::actor_system& sys_;
+  relay_pool& relays_;
+  call_watchdog& watchdog_;
   std::shared_ptr<routing_table> table_;
   std::shared_ptr<lane_directory> lanes_;
   backend_factory factory_;
@@ -307,6 +325,11 @@ private:
 caf::actor_system_config& configure(caf::actor_system_config& cfg) {
   add_message_types(cfg);
   cfg.load<caf::io::middleman>();
+  // CAF's default idle worker sleeps in 50 us naps for ~25 ms before it
+  // blocks; at a few thousand requests a second that is a context switch
+  // per nap on a 2-core machine. Spin briefly, then block on the worker's
+  // condition variable: the enqueue that gives it work wakes it.
+  cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   return cfg;
 }
 
@@ -345,6 +368,9 @@ struct actor_runtime::impl {
   std::shared_ptr<routing_table> table = std::make_shared<routing_table>();
   std::shared_ptr<lane_directory> lanes;
   caf::actor node;
+  // Sweeps a few times a second: deadlines are tens of seconds.
+  call_watchdog watchdog{std::chrono::milliseconds(100)};
+  std::unique_ptr<relay_pool> relays;
   std::unique_ptr<caf_gateway> gateway;
   bool stopped = false;
 
@@ -366,7 +392,9 @@ struct actor_runtime::impl {
     // wait for it so no request sees an empty table.
     for (int i = 0; i < 5000 && !table->snapshot(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    gateway = std::make_unique<caf_gateway>(system, table, lanes, std::move(factory), metrics, c);
+    relays = std::make_unique<relay_pool>(system, std::max<std::size_t>(c.http_threads, 1));
+    gateway = std::make_unique<caf_gateway>(system, *relays, watchdog, table, lanes,
+                                            std::move(factory), metrics, c);
   }
 };
 
@@ -385,6 +413,8 @@ void actor_runtime::begin_shutdown() {
 void actor_runtime::shutdown() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  impl_->relays->stop();
+  impl_->watchdog.stop();
   caf::anon_send_exit(impl_->node, caf::exit_reason::user_shutdown);
   impl_->system.await_all_actors_done();
 }

@@ -1,5 +1,8 @@
 #include "http/json_codec.hpp"
 
+#include <array>
+#include <cstring>
+
 #include <rapidjson/error/en.h>
 
 namespace ff {
@@ -108,6 +111,32 @@ std::string json_quote(std::string_view s) {
   json_writer w(buf);
   write_string(w, s);
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+void write_byte_array(json_writer& w, std::string_view bytes) {
+  // "255," is the longest element; digits[b] holds the decimal text of b.
+  static const auto digits = [] {
+    std::array<std::array<char, 4>, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+      auto text = std::to_string(b);
+      std::copy(text.begin(), text.end(), t[b].begin());
+      t[b][3] = static_cast<char>(text.size());
+    }
+    return t;
+  }();
+  std::string out;
+  out.resize(2 + bytes.size() * 4);
+  char* p = out.data();
+  *p++ = '[';
+  for (unsigned char b : bytes) {
+    const auto& d = digits[b];
+    std::memcpy(p, d.data(), 3);  // copies padding too; only d[3] chars count
+    p += d[3];
+    *p++ = ',';
+  }
+  if (!bytes.empty()) --p;  // the last comma
+  *p++ = ']';
+  w.RawValue(out.data(), static_cast<std::size_t>(p - out.data()), rapidjson::kArrayType);
 }
 
 std::string utf8_lossy(std::string_view in) {

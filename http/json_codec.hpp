@@ -56,6 +56,11 @@ inline void write_key(json_writer& w, std::string_view s) {
   w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+// Bytes as a JSON array of integers 0..255 (rest-api.md §1.2). Written raw
+// from a digit table: payloads are kilobytes, and one Writer::Uint per byte
+// was a visible share of a node's CPU.
+void write_byte_array(json_writer& w, std::string_view bytes);
+
 // Bytes as text the way the reference stores them: invalid UTF-8 sequences
 // become U+FFFD (same substitution rule as Rust's from_utf8_lossy).
 std::string utf8_lossy(std::string_view bytes);

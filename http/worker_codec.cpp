@@ -151,11 +151,6 @@ void write_u64(json_writer& w, std::string_view key, std::uint64_t v) {
   w.Uint64(v);
 }
 
-void write_bytes(json_writer& w, std::string_view bytes) {
-  w.StartArray();
-  for (unsigned char c : bytes) w.Uint(c);
-  w.EndArray();
-}
 
 void write_signals(json_writer& w, const std::vector<delivered_signal>& signals) {
   w.StartArray();
@@ -168,7 +163,7 @@ void write_signals(json_writer& w, const std::vector<delivered_signal>& signals)
     write_key(w, "source_identity");
     write_string(w, s.source_identity);
     write_key(w, "payload");
-    write_bytes(w, s.payload);
+    write_byte_array(w, s.payload);
     w.EndObject();
   }
   w.EndArray();
@@ -577,9 +572,7 @@ std::string encode_claimed_lease(const claimed_lease& l) {
   field("execution_kind", l.execution_kind);
   // Bytes as an array of integers, like create's input (rest-api.md §1.2).
   write_key(w, "input_payload");
-  w.StartArray();
-  for (unsigned char c : l.input_payload) w.Uint(c);
-  w.EndArray();
+  write_byte_array(w, l.input_payload);
   write_key(w, "payload_encoding");
   if (l.payload_encoding.empty()) w.Null();
   else write_string(w, l.payload_encoding);

@@ -243,6 +243,28 @@ TEST_CASE("utf8_lossy") {
   CHECK(utf8_lossy(std::string("a\0b", 3)) == std::string("a\0b", 3));
 }
 
+TEST_CASE("byte arrays are written as JSON arrays of 0..255") {
+  auto written = [](std::string_view bytes) {
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    w.StartObject();
+    write_key(w, "b");
+    write_byte_array(w, bytes);
+    write_key(w, "after");
+    w.Bool(true);
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+  };
+  CHECK(written("") == R"({"b":[],"after":true})");
+  CHECK(written(std::string("\0\x09\x0A\x63\x64\xFF", 6)) == R"({"b":[0,9,10,99,100,255],"after":true})");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  rapidjson::Document doc;
+  REQUIRE(parse_json_text(written(all), doc, nullptr));
+  REQUIRE(doc["b"].Size() == 256);
+  for (rapidjson::SizeType i = 0; i < 256; ++i) CHECK(doc["b"][i].GetUint() == i);
+}
+
 TEST_CASE("create body: policy normalisation") {
   auto r = decode(minimal_body(
       R"("policy":{"priority":7,"routing_requirements":{"required_capabilities":["gpu","cuda-12","avx"]},)"
