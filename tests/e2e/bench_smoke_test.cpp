@@ -125,7 +125,8 @@ TEST_CASE("ff-bench --spawn runs every scenario to completion with the right cou
 
   auto run = run_bench({"--spawn", "--scenario", "all", "--runs", "1", "--warmup", "0",
                         "--calm-ms", "0", "--tasks", "50", "--workers", "4", "--wait-ms", "200",
-                        "--dispatch-samples", "20", "--baseline-tasks", "200",
+                        "--dispatch-samples", "20", "--s2-roundtrips", "3",
+                        "--baseline-tasks", "200",
                         "--time-limit-s", "60", "--git-sha", "smoke", "--out", out_dir.string()},
                        tmp, std::chrono::seconds(240));
   INFO(run.output);
@@ -134,7 +135,8 @@ TEST_CASE("ff-bench --spawn runs every scenario to completion with the right cou
   auto baseline = load_report(out_dir / "baseline-hiredis-baseline-smoke.json");
   auto s1 = load_report(out_dir / "submit_claim_complete-ff-node-smoke.json");
   auto dispatch = load_report(out_dir / "dispatch_latency-ff-node-smoke.json");
-  for (auto* doc : {&baseline, &s1, &dispatch}) {
+  auto s2 = load_report(out_dir / "suspend_signal_resume-ff-node-smoke.json");
+  for (auto* doc : {&baseline, &s1, &dispatch, &s2}) {
     REQUIRE(doc->IsObject());
     CHECK((*doc)["ok"].GetBool());
     CHECK(std::string((*doc)["git_sha"].GetString()) == "smoke");
@@ -143,15 +145,64 @@ TEST_CASE("ff-bench --spawn runs every scenario to completion with the right cou
   // One measured run of each system, each with a baseline before and after.
   CHECK(check_runs(s1, 50) == 1);
   CHECK(check_runs(dispatch, 20) == 1);
-  CHECK(check_runs(baseline, 200) == 4);
+  CHECK(check_runs(s2, 3) == 1);
+  CHECK(check_runs(baseline, 200) == 6);
   CHECK(s1["runs"][0]["latency_ms"]["samples"].GetInt64() == 50);
   CHECK(dispatch["runs"][0]["latency_ms"]["samples"].GetInt64() == 20);
+  // Every round trip went through each step once and came back resumed.
+  const auto& s2_run = s2["runs"][0];
+  CHECK(s2_run["latency_ms"]["samples"].GetInt64() == 3);
+  CHECK(s2_run["reclaim_acquires"].GetDouble() >= 3);
+  for (const char* step : {"suspend_p50_ms", "pending_read_p50_ms", "signal_p50_ms",
+                           "reclaim_p50_ms", "complete_p50_ms"})
+    CHECK_MESSAGE(s2_run[step].GetDouble() > 0, step);
+  CHECK(s2["ratio_to_baseline"].IsNumber());
   for (const auto& run : baseline["runs"].GetArray()) CHECK(run["blmpop_ok"].GetDouble() == 200);
   CHECK(s1["baseline"]["measured_runs"].GetInt() == 2);
   CHECK(s1["ratio_to_baseline"].IsNumber());
   CHECK(dispatch["ratio_to_baseline"].IsNumber());
 
   // --spawn removed its temporary folder (redis-server and ff-node data).
+  CHECK(fs::is_empty(tmp));
+  fs::remove_all(out_dir);
+  fs::remove_all(tmp);
+}
+
+TEST_CASE("ff-bench rss reads the spawned node's memory, and refuses to run without --spawn") {
+  REQUIRE_MESSAGE(fs::exists(bench_binary()), "ff-bench is not built next to the tests");
+  fs::path out_dir = make_temp_dir("ff-bench-smoke-out");
+  fs::path tmp = make_temp_dir("ff-bench-smoke-tmp");
+
+  // Exits before contacting anything: nothing listens on port 1.
+  auto refused = run_bench({"--scenario", "rss", "--target", "http://127.0.0.1:1", "--out",
+                            out_dir.string()},
+                           tmp, std::chrono::seconds(30));
+  INFO(refused.output);
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.output.find("needs --spawn") != std::string::npos);
+
+  // --runs and --warmup do not apply: one measured run, no baseline.
+  auto run = run_bench({"--spawn", "--scenario", "rss", "--runs", "3", "--calm-ms", "0",
+                        "--rss-pending", "50", "--rss-settle-ms", "0", "--time-limit-s", "60",
+                        "--git-sha", "smoke", "--out", out_dir.string()},
+                       tmp, std::chrono::seconds(120));
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  CHECK_FALSE(fs::exists(out_dir / "baseline-hiredis-baseline-smoke.json"));
+  auto rss = load_report(out_dir / "pending_rss-ff-node-smoke.json");
+  REQUIRE(rss.IsObject());
+  CHECK(rss["ok"].GetBool());
+  CHECK(rss["runs"].Size() == 1);
+  CHECK(check_runs(rss, 50) == 1);
+  CHECK(rss["ratio_to_baseline"].IsNull());
+  CHECK(std::string(rss["headline"].GetString()) == "rss_mb.rss_mb_after");
+  for (const char* f : {"rss_mb_idle", "rss_mb_after", "hwm_mb"}) {
+    REQUIRE_MESSAGE(rss["rss_mb"][f].IsNumber(), f);
+    CHECK_MESSAGE(rss["rss_mb"][f].GetDouble() > 0, f);
+    CHECK_MESSAGE(rss["runs"][0][f].GetDouble() > 0, f);
+  }
+  CHECK(rss["rss_mb"]["pending_executions"].GetDouble() == 50);
+
   CHECK(fs::is_empty(tmp));
   fs::remove_all(out_dir);
   fs::remove_all(tmp);

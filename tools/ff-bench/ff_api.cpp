@@ -15,6 +15,14 @@ namespace http = boost::beast::http;
 
 namespace {
 
+const rapidjson::Value* member(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject()) return nullptr;
+  auto it = v.FindMember(name);
+  return it == v.MemberEnd() ? nullptr : &it->value;
+}
+
+} // namespace
+
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -31,14 +39,6 @@ std::int64_t epoch_ms() {
       .count();
 }
 
-const rapidjson::Value* member(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject()) return nullptr;
-  auto it = v.FindMember(name);
-  return it == v.MemberEnd() ? nullptr : &it->value;
-}
-
-} // namespace
-
 std::string json_byte_array(const std::string& bytes) {
   std::string out = "[";
   out.reserve(bytes.size() * 4 + 2);
@@ -51,7 +51,12 @@ std::string json_byte_array(const std::string& bytes) {
 }
 
 std::string create_body(const bench_options& o, const std::string& payload_json) {
-  return "{\"namespace\":\"bench\",\"lane_id\":" + json_string(o.lane) +
+  return create_body(o, o.lane, payload_json);
+}
+
+std::string create_body(const bench_options& o, const std::string& lane,
+                        const std::string& payload_json) {
+  return "{\"namespace\":\"bench\",\"lane_id\":" + json_string(lane) +
          ",\"execution_kind\":\"bench\",\"input_payload\":" + payload_json +
          ",\"priority\":" + std::to_string(o.priority) +
          ",\"creator_identity\":\"ff-bench\",\"now\":" + std::to_string(epoch_ms()) + "}";

@@ -24,10 +24,15 @@ struct lease {
 
 // `[b0,b1,...]`: the wire form of a byte-array payload.
 std::string json_byte_array(const std::string& bytes);
+// A JSON string literal (ids, tokens and names hold no control characters).
+std::string json_string(const std::string& s);
+std::int64_t epoch_ms();
 
 // A create body with no execution_id, so the server mints the id on a
-// random partition.
+// random partition. The first form uses --lane.
 std::string create_body(const bench_options& o, const std::string& payload_json);
+std::string create_body(const bench_options& o, const std::string& lane,
+                        const std::string& payload_json);
 std::string acquire_path(const std::string& worker_id);
 std::string acquire_body(const bench_options& o, const std::string& worker_instance_id,
                          int wait_ms);

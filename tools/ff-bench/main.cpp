@@ -64,9 +64,15 @@ void calm(int ms) {
 }
 
 std::string scenario_help() {
-  std::string s = "Scenario: all (baseline, s1, dispatch), or one of:";
+  std::string in_all;
   for (const auto& d : scenario_registry())
-    s += " " + d.cli_name + (d.run ? "" : " (not implemented yet)");
+    if (d.run && d.in_all) in_all += (in_all.empty() ? "" : ", ") + d.cli_name;
+  std::string s = "Scenario: all (" + in_all + "), or one of:";
+  for (const auto& d : scenario_registry()) {
+    s += " " + d.cli_name;
+    if (!d.run) s += " (not implemented yet)";
+    else if (d.needs_spawn) s += " (needs --spawn)";
+  }
   return s;
 }
 
@@ -140,7 +146,8 @@ int run_main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--lease-ttl-ms", o.lease_ttl_ms, "lease TTL asked by the workers")
       ->check(CLI::Range(1000, 3'600'000));
-  app.add_option("--wait-ms", o.wait_ms, "s1: acquire long-poll")->check(CLI::Range(0, 30000));
+  app.add_option("--wait-ms", o.wait_ms, "s1, s2: acquire long-poll")
+      ->check(CLI::Range(0, 30000));
   app.add_option("--priority", o.priority, "priority of the created executions")
       ->check(CLI::Range(0, 9000));
   app.add_option("--dispatch-samples", o.dispatch_samples, "dispatch: samples per run")
@@ -152,6 +159,17 @@ int run_main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000));
   app.add_option("--dispatch-payload-bytes", o.dispatch_payload_bytes, "dispatch: payload size")
       ->check(CLI::Range(0, 200'000));
+  app.add_option("--s2-roundtrips", o.s2_roundtrips,
+                 "s2: serial suspend -> signal -> resume round trips per run")
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--rss-pending", o.rss_pending, "rss: executions created before the reading")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--rss-lane", o.rss_lane, "rss: lane of those executions (no worker serves it)");
+  app.add_option("--rss-payload-bytes", o.rss_payload_bytes, "rss: payload size")
+      ->check(CLI::Range(0, 200'000));
+  app.add_option("--rss-settle-ms", o.rss_settle_ms,
+                 "rss: pause between the last create and the final reading")
+      ->check(CLI::Range(0, 600'000));
   app.add_option("--baseline-tasks", o.baseline_tasks, "baseline: values per run")
       ->check(CLI::Range(1, 1'000'000));
   app.add_option("--baseline-workers", o.baseline_workers, "baseline: workers (threads)")
@@ -173,7 +191,7 @@ int run_main(int argc, char** argv) {
   bool baseline_only = o.scenario == "baseline";
   if (o.scenario == "all") {
     for (const auto& d : scenario_registry())
-      if (d.run && d.cli_name != "baseline") systems.push_back(&d);
+      if (d.run && d.in_all && d.cli_name != "baseline") systems.push_back(&d);
   } else if (!baseline_only) {
     const auto* d = find_scenario(o.scenario);
     if (!d) {
@@ -184,6 +202,12 @@ int run_main(int argc, char** argv) {
     if (!d->run) {
       std::fprintf(stderr, "scenario %s (%s) is not implemented yet\n", d->cli_name.c_str(),
                    d->report_name.c_str());
+      return 2;
+    }
+    if (d->needs_spawn && !o.spawn) {
+      std::fprintf(stderr,
+                   "scenario %s (%s) reads the node's memory from /proc and needs --spawn\n",
+                   d->cli_name.c_str(), d->report_name.c_str());
       return 2;
     }
     systems.push_back(d);
@@ -239,6 +263,7 @@ int run_main(int argc, char** argv) {
   if (stack) {
     ctx.processes.emplace_back("ff_node", static_cast<int>(stack->node_pid()));
     ctx.processes.emplace_back("redis", static_cast<int>(stack->redis_pid()));
+    ctx.node_pid = static_cast<int>(stack->node_pid());
   }
   harness h{o, ctx};
   const auto* baseline_def = find_scenario("baseline");
@@ -260,7 +285,9 @@ int run_main(int argc, char** argv) {
   }
   for (const auto* def : systems) {
     auto rep = empty_report(*def);
-    const bool with_baseline = store.has_value();
+    const bool with_baseline = store.has_value() && def->with_baseline;
+    const int warmups = def->single_run ? 0 : o.warmup;
+    const int runs = def->single_run ? 1 : o.runs;
     bool failed = false;
     auto step = [&](const std::string& tag, bool warmup) {
       if (stop_requested || failed) return;
@@ -270,9 +297,9 @@ int run_main(int argc, char** argv) {
       // A broken system fails every run the same way: stop early.
       failed = !rep.runs.back().ok;
     };
-    for (int w = 0; w < o.warmup; ++w) step("warm-up", true);
-    for (int i = 1; i <= o.runs; ++i)
-      step("run " + std::to_string(i) + "/" + std::to_string(o.runs), false);
+    for (int w = 0; w < warmups; ++w) step("warm-up", true);
+    for (int i = 1; i <= runs; ++i)
+      step("run " + std::to_string(i) + "/" + std::to_string(runs), false);
     // The baseline after the system too, so drift shows in its spread.
     if (with_baseline && !stop_requested && !failed)
       run_baseline_into(&rep, "baseline (" + def->cli_name + " after)", false);

@@ -40,7 +40,7 @@ struct bench_options {
   int payload_bytes = 4096;
   int seed_concurrency = 32;
   int lease_ttl_ms = 30000;
-  int wait_ms = 1000;  // acquire long-poll of the S1 workers
+  int wait_ms = 1000;  // acquire long-poll of the S1 workers and of the S2 worker
   int priority = 100;
 
   // Dispatch latency.
@@ -48,6 +48,15 @@ struct bench_options {
   int dispatch_wait_ms = 10000;
   int park_ms = 3;  // pause between sending the acquire and sending the create
   int dispatch_payload_bytes = 0;
+
+  // Scenario 2: serial suspend -> signal -> resume round trips per run.
+  int s2_roundtrips = 50;
+
+  // Pending-execution RSS.
+  int rss_pending = 100000;
+  std::string rss_lane = "bench-rss";  // a lane no worker acquires from
+  int rss_payload_bytes = 0;
+  int rss_settle_ms = 2000;  // pause between the last create and the final reading
 
   // Raw baseline (benchmarks.md §2).
   int baseline_tasks = 10000;

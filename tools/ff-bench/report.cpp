@@ -91,6 +91,11 @@ void write_config(writer& w, const bench_options& o) {
   integer(w, "dispatch_wait_ms", o.dispatch_wait_ms);
   integer(w, "park_ms", o.park_ms);
   integer(w, "dispatch_payload_bytes", o.dispatch_payload_bytes);
+  integer(w, "s2_roundtrips", o.s2_roundtrips);
+  integer(w, "rss_pending", o.rss_pending);
+  str(w, "rss_lane", o.rss_lane);
+  integer(w, "rss_payload_bytes", o.rss_payload_bytes);
+  integer(w, "rss_settle_ms", o.rss_settle_ms);
   integer(w, "baseline_tasks", o.baseline_tasks);
   integer(w, "baseline_workers", o.baseline_workers);
   integer(w, "baseline_payload_bytes", o.baseline_payload_bytes);
@@ -134,6 +139,21 @@ std::string read_first_line(const std::string& cmd) {
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
 }
+
+// Median across successful measured runs of one run extra; nullopt when
+// no run has it.
+std::optional<double> median_extra(const std::vector<run_result>& runs, const std::string& k) {
+  std::vector<double> v;
+  for (const auto& r : runs)
+    if (!r.warmup && r.ok)
+      for (const auto& [name, value] : r.extras)
+        if (name == k) v.push_back(value);
+  if (v.empty()) return std::nullopt;
+  return median(v);
+}
+
+const char* const memory_fields[] = {"rss_mb_idle", "rss_mb_after_create", "rss_mb_after",
+                                     "hwm_mb", "rss_kb_per_pending", "pending_executions"};
 
 } // namespace
 
@@ -271,7 +291,7 @@ aggregate aggregate_runs(const std::vector<run_result>& runs) {
 }
 
 std::optional<double> ratio_to_baseline(const scenario_report& report) {
-  if (report.baseline_runs.empty()) return std::nullopt;
+  if (report.baseline_runs.empty() || report.kind == headline_kind::memory) return std::nullopt;
   auto self = aggregate_runs(report.runs);
   auto base = aggregate_runs(report.baseline_runs);
   if (self.measured == 0 || base.measured == 0) return std::nullopt;
@@ -327,7 +347,22 @@ std::string write_json_report(const report_context& ctx, const scenario_report& 
   // Extras of this harness.
   boolean(w, "ok", agg.all_ok && agg.measured > 0);
   str(w, "headline", report.kind == headline_kind::throughput ? "throughput_ops_per_sec"
-                                                               : "latency_ms.p50");
+                     : report.kind == headline_kind::latency  ? "latency_ms.p50"
+                                                              : "rss_mb.rss_mb_after");
+  if (report.kind == headline_kind::memory) {
+    // The memory figures, median across measured runs (one run by default).
+    key(w, "rss_mb");
+    w.StartObject();
+    for (const char* f : memory_fields) {
+      auto v = median_extra(report.runs, f);
+      if (v) num(w, f, *v);
+      else {
+        key(w, f);
+        w.Null();
+      }
+    }
+    w.EndObject();
+  }
   str(w, "timed", report.what_is_timed);
   str(w, "aggregation", "median across successful measured runs of each run's figure");
   integer(w, "measured_runs", static_cast<std::int64_t>(agg.measured));
@@ -365,9 +400,12 @@ std::string write_json_report(const report_context& ctx, const scenario_report& 
   key(w, "ratio_to_baseline");
   if (auto ratio = ratio_to_baseline(report)) w.Double(std::round(*ratio * 10000.0) / 10000.0);
   else w.Null();
-  str(w, "ratio_of", report.kind == headline_kind::throughput
-                         ? "median throughput / median baseline throughput (same invocation)"
-                         : "median p50 latency / median baseline BLMPOP+INCR p50 (same invocation)");
+  str(w, "ratio_of",
+      report.kind == headline_kind::throughput
+          ? "median throughput / median baseline throughput (same invocation)"
+      : report.kind == headline_kind::latency
+          ? "median p50 latency / median baseline BLMPOP+INCR p50 (same invocation)"
+          : "none: a memory figure has no baseline");
   key(w, "load_avg");
   w.StartObject();
   key(w, "start");
@@ -412,6 +450,17 @@ std::string markdown_table(const report_context& ctx, const std::vector<scenario
       os << (ratio ? fmt(*ratio, 3) : std::string("—"))
          << (r.kind == headline_kind::latency ? " (p50 latency)" : "") << " |\n";
     }
+  }
+  for (const auto& r : reports) {
+    if (r.kind != headline_kind::memory) continue;
+    auto idle = median_extra(r.runs, "rss_mb_idle");
+    auto after = median_extra(r.runs, "rss_mb_after");
+    auto hwm = median_extra(r.runs, "hwm_mb");
+    auto n = median_extra(r.runs, "pending_executions");
+    if (!idle || !after || !hwm || !n) continue;
+    os << "\n" << r.scenario << ": ff-node RSS " << fmt(*idle, 1) << " MB idle, " << fmt(*after, 1)
+       << " MB with " << fmt(*n, 0) << " pending executions (peak " << fmt(*hwm, 1)
+       << " MB); throughput and latency above are the create calls'\n";
   }
   auto l = load_average();
   os << "\ncommit " << ctx.git_sha << ", " << ctx.host.cores << " cores (" << ctx.host.cpu

@@ -55,7 +55,9 @@ std::string utc_timestamp();
 // the commit ff-bench was configured at.
 std::string resolve_git_sha(const std::string& flag);
 
-enum class headline_kind { throughput, latency };
+// memory: the headline is the node's resident set (run extras rss_mb_*),
+// with no baseline ratio.
+enum class headline_kind { throughput, latency, memory };
 
 // Everything a scenario report holds besides the per-run results.
 struct scenario_report {

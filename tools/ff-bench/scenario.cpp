@@ -38,8 +38,38 @@ const std::vector<scenario_def>& scenario_registry() {
        "load or with many parked workers. throughput_ops_per_sec is derived as 1000 / p50 ms, "
        "not a concurrency measurement.",
        true, run_dispatch},
+      {"s2", "suspend_signal_resume", "ff-node", headline_kind::latency,
+       "per round trip: from just before the suspend request is written until the complete "
+       "response is read; covers suspend, GET pending-waitpoints, signal, the re-claim (acquire "
+       "until the same execution comes back resumed) and complete. Creating and acquiring the "
+       "execution is untimed setup; round trips run one at a time",
+       "Serial suspend -> signal -> resume (benchmarks.md section 3 scenario 2): one waitpoint, "
+       "condition single with signal name bench_resume, timeout 60 s behaviour fail. The worker "
+       "and the signaller use separate keep-alive connections. The pending-waitpoints listing "
+       "carries no raw token (rest-api.md 2.4), so the signal uses the token of the suspend "
+       "answer; the GET is still made and checked, as in the reference. The re-claim is an "
+       "acquire with long-poll (--wait-ms) sent once the signal is answered; it replaces the "
+       "reference's 1 ms spin poll, so no poll term is in the figure (reclaim_empty_acquires "
+       "counts the acquires that found nothing). Per-step p50/p99/mean are run extras. "
+       "throughput_ops_per_sec is derived as 1000 / p50 ms (resumes per second of one serial "
+       "client), not a concurrency measurement. A run is one sample of --s2-roundtrips round "
+       "trips; the headline is the median across runs of each run's percentile, not the "
+       "reference's mean of samples.",
+       true, run_s2},
+      {"rss", "pending_rss", "ff-node", headline_kind::memory,
+       "memory, not time: VmRSS of the spawned ff-node before and after creating --rss-pending "
+       "executions (--seed-concurrency, 32, in flight) in a lane no worker serves, read --rss-settle-ms after the "
+       "last create; VmHWM at the same moment. Throughput and latency are the create calls'",
+       "Resident set of a node holding many pending (waiting, never claimed) executions; target "
+       "RSS <= 100 MB with 100 000 pending. Needs --spawn: it reads /proc/<pid>/status of the "
+       "node it started. One run per invocation and not part of --scenario all: the executions "
+       "stay in the store (nothing acquires from their lane and cancelling them would take as "
+       "long as creating them), so a second run would start from a loaded node; the private "
+       "store is thrown away at exit. It shows the node's own memory only; the spawned redis-server's RSS is recorded as "
+       "redis_rss_mb_after for scale.",
+       true, run_rss, /*in_all=*/false, /*with_baseline=*/false, /*single_run=*/true,
+       /*needs_spawn=*/true},
       // Registered so the CLI can name them; written in later issues.
-      {"s2", "suspend_signal_resume", "ff-node", headline_kind::latency, "", "", true, nullptr},
       {"s4", "flow_dag_linear", "ff-node", headline_kind::throughput, "", "", true, nullptr},
       {"s6", "quorum_cancel_fanout", "ff-node", headline_kind::latency, "", "", true, nullptr},
   };

@@ -2,9 +2,9 @@
 // The scenario registry. A scenario is one function that performs a single
 // run and returns its figures; the harness in main.cpp owns the protocol
 // around it (calm pause, warm-up, runs alternating with the raw baseline,
-// aggregation, reports). Adding S2 (suspend/signal), S4 (flow chain) or S6
-// (cancel fan-out) means writing one run function and filling in its
-// registry entry, nothing else.
+// aggregation, reports). Adding S4 (flow chain) or S6 (cancel fan-out)
+// means writing one run function and filling in its registry entry,
+// nothing else.
 
 #include <boost/asio/io_context.hpp>
 
@@ -39,6 +39,7 @@ struct bench_context {
   // Processes whose CPU time each run reports (name, pid): ff-bench
   // itself, plus the node and the store when they were spawned.
   std::vector<std::pair<std::string, int>> processes;
+  int node_pid = -1;  // the spawned ff-node, -1 without --spawn
 };
 
 // CPU time (user + system) the watched processes spend between begin()
@@ -63,6 +64,12 @@ struct scenario_def {
   bool needs_node = true;
   // Null for scenarios that are registered but not written yet.
   std::function<run_result(bench_context&, const std::string& label)> run;
+  bool in_all = true;         // part of `--scenario all`
+  bool with_baseline = true;  // alternate with the raw baseline (§7.1)
+  // One measured run, no warm-up, whatever --runs and --warmup say: for
+  // a one-off reading whose runs would not be independent.
+  bool single_run = false;
+  bool needs_spawn = false;   // reads the spawned node's /proc entry
 };
 
 // Every scenario, in the order `--scenario all` runs them; the raw
@@ -74,6 +81,8 @@ const scenario_def* find_scenario(const std::string& cli_name);
 run_result run_baseline(bench_context& ctx, const std::string& label);
 run_result run_s1(bench_context& ctx, const std::string& label);
 run_result run_dispatch(bench_context& ctx, const std::string& label);
+run_result run_s2(bench_context& ctx, const std::string& label);
+run_result run_rss(bench_context& ctx, const std::string& label);
 
 // INFO server's redis_version, nullopt when the store cannot be asked.
 std::optional<std::string> redis_version(const redis_address& a);
