@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <tuple>
 
 #include <caf/io/all.hpp>
 
@@ -298,12 +299,19 @@ private:
   void ask(const Handle& target, std::chrono::milliseconds timeout, callback<T> done, Ts... msg) {
     auto call = std::make_shared<gateway_call<T>>(timeout, std::move(done));
     watchdog_.watch(call);
-    relays_.post(relay_job{[target, call, msg...](caf::event_based_actor* self) {
-      self->request(target, caf::infinite, msg...)
-        .then([call](reply<T>& r) { call->answer(std::move(r).to_expected()); },
-              [call, self](caf::error& err) {
-                call->answer(engine_error::unavailable(self->system().render(err)));
-              });
+    // Runs once, so the arguments (payloads included) move into the message.
+    auto args = std::make_tuple(std::move(msg)...);
+    relays_.post(relay_job{[target, call, args = std::move(args)](
+                             caf::event_based_actor* self) mutable {
+      std::apply(
+        [&](auto&&... m) {
+          self->request(target, caf::infinite, std::move(m)...)
+            .then([call](reply<T>& r) { call->answer(std::move(r).to_expected()); },
+                  [call, self](caf::error& err) {
+                    call->answer(engine_error::unavailable(self->system().render(err)));
+                  });
+        },
+        args);
     }});
   }
 
