@@ -39,7 +39,14 @@ end
 
 -- Exact decimal text of an integral number. tostring() keeps only 14
 -- significant digits, which is not enough for queue scores (~16 digits).
+-- '%d' prints the same text as '%.0f' for an integral number below 2^53 in
+-- magnitude (other than -0) and costs half as much; anything else (strings,
+-- nil, fractions) keeps '%.0f' and its coercions and errors.
 local function ff_int_str(n)
+  if type(n) == 'number' and n % 1 == 0 and n < 9007199254740992 and
+     n > -9007199254740992 and (n ~= 0 or 1 / n > 0) then
+    return string.format('%d', n)
+  end
   return string.format('%.0f', n)
 end
 
@@ -86,17 +93,37 @@ end
 -- HSET of a Lua table of field -> string value; no-op when empty. Sent in
 -- batches because unpack() is bounded by the Lua C stack (~8000 values).
 local function ff_hset_table(key, fields)
-  local argv = {}
+  local argv, n = {}, 0
   for field, value in pairs(fields) do
-    argv[#argv + 1] = field
-    argv[#argv + 1] = value
-    if #argv >= 1000 then
-      redis.call('HSET', key, unpack(argv))
-      argv = {}
+    argv[n + 1] = field
+    argv[n + 2] = value
+    n = n + 2
+    if n >= 1000 then
+      redis.call('HSET', key, unpack(argv, 1, n))
+      argv, n = {}, 0
     end
   end
-  if #argv > 0 then
-    redis.call('HSET', key, unpack(argv))
+  if n > 0 then
+    redis.call('HSET', key, unpack(argv, 1, n))
+  end
+end
+
+-- ff_hset_table of only the fields whose value differs from `old`, which
+-- must mirror the stored hash (as read earlier in this call). exec_core has
+-- ~60 fields and HSET scans the listpack once per field written. Same
+-- pairs() order as ff_hset_table, so a field the hash lacks is appended
+-- exactly where it would have been. For small tables (no batching).
+local function ff_hset_changed(key, old, fields)
+  local argv, n = {}, 0
+  for field, value in pairs(fields) do
+    if old[field] ~= value then
+      argv[n + 1] = field
+      argv[n + 2] = value
+      n = n + 2
+    end
+  end
+  if n > 0 then
+    redis.call('HSET', key, unpack(argv, 1, n))
   end
 end
 
@@ -191,9 +218,9 @@ local function ff_exec_keys(keys, eid)
   if #keys ~= #FF_EXEC_BLOCK then
     return nil, ff_err('invalid_input', 'arity:expected_' .. #FF_EXEC_BLOCK .. '_keys')
   end
-  for i, name in ipairs(FF_EXEC_BLOCK) do
-    if keys[i] ~= K[name] then
-      return nil, ff_err('invalid_input', 'keys:' .. name .. ':mismatch')
+  for i = 1, #FF_EXEC_BLOCK do
+    if keys[i] ~= K[FF_EXEC_BLOCK[i]] then
+      return nil, ff_err('invalid_input', 'keys:' .. FF_EXEC_BLOCK[i] .. ':mismatch')
     end
   end
   return K, nil

@@ -132,7 +132,9 @@ local function ff_make_terminal(K, core, now, o)
   t.delay_until = ''
   t.last_transition_at = now_s
   t.last_mutation_at = now_s
-  ff_hset_table(K.core, t)
+  -- Every caller passes the core it read in this call; the ones that wrote
+  -- it since (ff_mark_expired, ff_revoke_lease) update `core` to match.
+  ff_hset_changed(K.core, core, t)
   -- No waitpoint of a finished execution stays open (suspension.lua).
   FF_WP.close_for_terminal(K, core, now, o.waitpoint_reason or o.outcome)
 
@@ -153,12 +155,13 @@ local function ff_make_terminal(K, core, now, o)
       'attempt_id', ff_s(core.current_attempt_id), 'reason', o.history_reason, 'ts', now_s})
   end
   ff_drop_lease(K, core)
-  for _, state in ipairs(FF_WAITING_LANE_STATES) do
-    redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, state), K.eid)
+  local lane_prefix = ff_lane_key(K.tag, core.lane_id, '')
+  for i = 1, #FF_WAITING_LANE_STATES do
+    redis.call('ZREM', lane_prefix .. FF_WAITING_LANE_STATES[i], K.eid)
   end
   redis.call('ZREM', K.deadline, K.eid)
   redis.call('ZREM', 'ff:idx:' .. K.tag .. ':suspension_timeout', K.eid)
-  redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'terminal'), now_s, K.eid)
+  redis.call('ZADD', lane_prefix .. 'terminal', now_s, K.eid)
   redis.call('ZADD', K.retention, ff_int_str(now + ff_retention_ms(K)), K.eid)
   if ff_is_set(core.flow_id) and not o.no_publish then
     redis.call('PUBLISH', 'ff:dag:completions', cjson.encode({
@@ -207,6 +210,8 @@ local function ff_mark_expired(K, core, now)
   core.blocking_reason = 'waiting_for_worker'
   core.attempt_state = 'attempt_interrupted'
   core.lease_expired_at = now_s
+  core.last_transition_at = now_s
+  core.last_mutation_at = now_s
   ff_history(K, 'expired', {
     'lease_id', ff_s(core.current_lease_id), 'lease_epoch', ff_s(core.current_lease_epoch),
     'attempt_index', ff_s(core.current_attempt_index),
@@ -291,24 +296,32 @@ end
 -- lane_id, execution_kind, input_payload, payload_encoding, policy_json,
 -- signals, tag field, tag value, ...} where signals is one nested array of
 -- (signal_id, signal_name, source_identity, payload) quadruples: what a
--- resumed attempt receives, empty otherwise.
-local function ff_lease_reply(K, core, prefix, lease)
-  local reply = {1, 'OK'}
-  for _, v in ipairs(prefix) do
-    reply[#reply + 1] = v
+-- resumed attempt receives, empty otherwise. `policy_text` is the stored
+-- policy as ff_start_attempt read it (nil when absent).
+local function ff_lease_reply(K, core, prefix, index_s, attempt_id, attempt_type, lease_id,
+                              epoch_s, expires_s, policy_text, signals)
+  local reply, n = {1, 'OK'}, 2
+  for i = 1, #prefix do
+    n = n + 1
+    reply[n] = prefix[i]
   end
-  local fixed = {
-    K.eid, lease.index, lease.attempt_id, lease.attempt_type, lease.lease_id, lease.epoch,
-    lease.expires_at, ff_s(core.lane_id), ff_s(core.execution_kind),
-    ff_s(redis.call('GET', K.payload)), ff_s(core.payload_encoding),
-    ff_s(redis.call('GET', K.policy)),
-  }
-  for _, v in ipairs(fixed) do
-    reply[#reply + 1] = v
-  end
-  reply[#reply + 1] = lease.signals or {}
-  for _, v in ipairs(redis.call('HGETALL', K.tags)) do
-    reply[#reply + 1] = v
+  reply[n + 1] = K.eid
+  reply[n + 2] = index_s
+  reply[n + 3] = attempt_id
+  reply[n + 4] = attempt_type
+  reply[n + 5] = lease_id
+  reply[n + 6] = epoch_s
+  reply[n + 7] = expires_s
+  reply[n + 8] = ff_s(core.lane_id)
+  reply[n + 9] = ff_s(core.execution_kind)
+  reply[n + 10] = ff_s(redis.call('GET', K.payload))
+  reply[n + 11] = ff_s(core.payload_encoding)
+  reply[n + 12] = ff_s(policy_text)
+  reply[n + 13] = signals or {}
+  n = n + 13
+  local tags = redis.call('HGETALL', K.tags)
+  for i = 1, #tags do
+    reply[n + i] = tags[i]
   end
   return reply
 end
@@ -319,13 +332,16 @@ end
 --   p.kind 'reclaim' the expired / revoked attempt is closed and a new
 --                    attempt of type 'reclaim' starts.
 -- p: worker_id, worker_instance_id, lease_id, attempt_id, lease_ttl_ms,
---    history_reason (optional). The caller has validated state and grant.
+--    history_reason (optional). The caller has validated state and grant;
+-- `core` is exec_core as read in this call, with no write since.
 -- Returns the claim reply with `prefix` before the lease fields.
 local function ff_start_attempt(K, core, now, p, prefix)
   local now_s = ff_int_str(now)
   local epoch = (tonumber(core.current_lease_epoch) or 0) + 1
   local expires = now + p.lease_ttl_ms
   local renewal = now + math.floor(p.lease_ttl_ms * 2 / 3)
+  local epoch_s, expires_s, renewal_s = ff_int_str(epoch), ff_int_str(expires),
+                                        ff_int_str(renewal)
   local old_index = core.current_attempt_index
   local index, attempt_id, attempt_type
   if p.kind == 'resume' then
@@ -346,11 +362,11 @@ local function ff_start_attempt(K, core, now, p, prefix)
     eligibility_state = 'not_applicable', blocking_reason = 'none', blocking_detail = '',
     terminal_outcome = 'none', attempt_state = 'running_attempt', public_state = 'active',
     current_attempt_index = index_s, current_attempt_id = attempt_id,
-    current_lease_id = p.lease_id, current_lease_epoch = ff_int_str(epoch),
+    current_lease_id = p.lease_id, current_lease_epoch = epoch_s,
     current_worker_id = p.worker_id, current_worker_instance_id = p.worker_instance_id,
     current_lane = core.lane_id,
-    lease_acquired_at = now_s, lease_expires_at = ff_int_str(expires),
-    lease_last_renewed_at = now_s, lease_renewal_deadline = ff_int_str(renewal),
+    lease_acquired_at = now_s, lease_expires_at = expires_s,
+    lease_last_renewed_at = now_s, lease_renewal_deadline = renewal_s,
     lease_expired_at = '', lease_revoked_at = '', lease_revoke_reason = '',
     pending_retry_reason = '', pending_replay_reason = '', pending_replay_requested_by = '',
     pending_previous_attempt_index = '', delay_until = '', completed_at = '',
@@ -365,7 +381,9 @@ local function ff_start_attempt(K, core, now, p, prefix)
   if p.kind == 'reclaim' then
     t.lease_reclaim_count = ff_int_str((tonumber(core.lease_reclaim_count) or 0) + 1)
   end
-  ff_hset_table(K.core, t)
+  -- About a third of these fields already hold their value (a fresh
+  -- execution has every '' above).
+  ff_hset_changed(K.core, core, t)
 
   if p.kind == 'reclaim' then
     if ff_is_set(old_index) then
@@ -380,11 +398,13 @@ local function ff_start_attempt(K, core, now, p, prefix)
     end
   end
 
-  local policy = ff_policy(K)
+  -- Read once: the reply carries the text, the attempt timeout comes from it.
+  local policy_text = redis.call('GET', K.policy)
+  local policy = (policy_text and ff_decode_json_object(policy_text)) or {}
   local timeout_ms = ff_json_uint(policy.timeout_policy, 'attempt_timeout_ms')
   if p.kind == 'resume' then
     redis.call('HSET', ak, 'attempt_state', 'started', 'resumed_at', now_s,
-               'lease_id', p.lease_id, 'lease_epoch', ff_int_str(epoch),
+               'lease_id', p.lease_id, 'lease_epoch', epoch_s,
                'worker_id', p.worker_id, 'worker_instance_id', p.worker_instance_id)
     -- Whoever interrupted the attempt may have recorded the time it had left.
     local remaining = tonumber(redis.call('HGET', ak, 'timeout_remaining_ms'))
@@ -395,7 +415,7 @@ local function ff_start_attempt(K, core, now, p, prefix)
     local a = {
       attempt_id = attempt_id, execution_id = K.eid, attempt_index = index_s,
       attempt_type = attempt_type, attempt_state = 'started', created_at = now_s,
-      started_at = now_s, lease_id = p.lease_id, lease_epoch = ff_int_str(epoch),
+      started_at = now_s, lease_id = p.lease_id, lease_epoch = epoch_s,
       worker_id = p.worker_id, worker_instance_id = p.worker_instance_id,
       ended_at = '', failure_reason = '', failure_category = '',
     }
@@ -413,21 +433,21 @@ local function ff_start_attempt(K, core, now, p, prefix)
     redis.call('DEL', ak)
     ff_hset_table(ak, a)
     redis.call('ZADD', K.attempts, now_s, index_s)
-    redis.call('HSET', ff_attempt_scoped_key('attempt', K.eid, index_s, 'usage'),
-               'last_usage_report_seq', '0')
+    redis.call('HSET', ak .. ':usage', 'last_usage_report_seq', '0')
   end
 
   redis.call('DEL', K.lease)
-  redis.call('HSET', K.lease, 'lease_id', p.lease_id, 'lease_epoch', ff_int_str(epoch),
+  redis.call('HSET', K.lease, 'lease_id', p.lease_id, 'lease_epoch', epoch_s,
              'execution_id', K.eid, 'attempt_id', attempt_id, 'attempt_index', index_s,
              'worker_id', p.worker_id, 'worker_instance_id', p.worker_instance_id,
-             'acquired_at', now_s, 'expires_at', ff_int_str(expires),
-             'last_renewed_at', now_s, 'renewal_deadline', ff_int_str(renewal))
-  redis.call('ZADD', K.lease_expiry, ff_int_str(expires), K.eid)
-  redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'active'), ff_int_str(expires), K.eid)
+             'acquired_at', now_s, 'expires_at', expires_s,
+             'last_renewed_at', now_s, 'renewal_deadline', renewal_s)
+  local lane_prefix = ff_lane_key(K.tag, core.lane_id, '')
+  redis.call('ZADD', K.lease_expiry, expires_s, K.eid)
+  redis.call('ZADD', lane_prefix .. 'active', expires_s, K.eid)
   redis.call('SADD', ff_worker_leases_key(K.tag, p.worker_instance_id), K.eid)
-  redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, 'eligible'), K.eid)
-  redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, 'delayed'), K.eid)
+  redis.call('ZREM', lane_prefix .. 'eligible', K.eid)
+  redis.call('ZREM', lane_prefix .. 'delayed', K.eid)
   if timeout_ms ~= nil and timeout_ms > 0 then
     redis.call('ZADD', K.attempt_timeout, ff_int_str(now + timeout_ms), K.eid)
     redis.call('HSET', ak, 'timeout_at', ff_int_str(now + timeout_ms))
@@ -438,22 +458,23 @@ local function ff_start_attempt(K, core, now, p, prefix)
   if p.kind == 'reclaim' then
     ff_history(K, 'reclaimed', {
       'old_lease_epoch', ff_s(core.current_lease_epoch), 'new_lease_id', p.lease_id,
-      'new_lease_epoch', ff_int_str(epoch), 'new_attempt_id', attempt_id,
+      'new_lease_epoch', epoch_s, 'new_attempt_id', attempt_id,
       'new_attempt_index', index_s, 'worker_id', p.worker_id, 'ts', now_s})
   end
-  local acquired = {
-    'lease_id', p.lease_id, 'lease_epoch', ff_int_str(epoch), 'attempt_id', attempt_id,
-    'attempt_index', index_s, 'worker_id', p.worker_id, 'ts', now_s}
   if p.kind == 'resume' then
-    acquired[#acquired + 1] = 'reason'
-    acquired[#acquired + 1] = 'claim_resumed'
+    ff_history(K, 'acquired', {
+      'lease_id', p.lease_id, 'lease_epoch', epoch_s, 'attempt_id', attempt_id,
+      'attempt_index', index_s, 'worker_id', p.worker_id, 'ts', now_s,
+      'reason', 'claim_resumed'})
+  else
+    redis.call('XADD', K.history, 'MAXLEN', '~', FF_HISTORY_MAXLEN, '*', 'event', 'acquired',
+               'lease_id', p.lease_id, 'lease_epoch', epoch_s, 'attempt_id', attempt_id,
+               'attempt_index', index_s, 'worker_id', p.worker_id, 'ts', now_s)
   end
-  ff_history(K, 'acquired', acquired)
 
-  return ff_lease_reply(K, core, prefix, {
-    index = index_s, attempt_id = attempt_id, attempt_type = attempt_type,
-    lease_id = p.lease_id, epoch = ff_int_str(epoch), expires_at = ff_int_str(expires),
-    signals = p.kind == 'resume' and FF_WP.resumed_signals(K, core, now) or nil})
+  return ff_lease_reply(K, core, prefix, index_s, attempt_id, attempt_type, p.lease_id,
+                        epoch_s, expires_s, policy_text,
+                        p.kind == 'resume' and FF_WP.resumed_signals(K, core, now) or nil)
 end
 
 -- Reads the claim ARGV shared by claim / resumed claim / reclaim:
@@ -608,8 +629,14 @@ redis.register_function('ff_revoke_lease', function(keys, args)
     'attempt_id', ff_s(core.current_attempt_id), 'worker_id', ff_s(core.current_worker_id),
     'worker_instance_id', ff_s(core.current_worker_instance_id), 'reason', reason,
     'ts', now_s})
+  -- `core` mirrors every write: a reclaim-cap failure writes only what changed.
   core.ownership_state = 'lease_revoked'
+  core.blocking_reason = 'waiting_for_worker'
   core.attempt_state = 'attempt_interrupted'
+  core.lease_revoked_at = now_s
+  core.lease_revoke_reason = reason
+  core.last_transition_at = now_s
+  core.last_mutation_at = now_s
   local requeued = ff_requeue_for_reclaim(K, core, now, nil)
   return ff_ok('revoked', ff_s(core.current_lease_id), ff_s(core.current_lease_epoch),
                requeued and 'requeued' or 'reclaim_cap_failed')

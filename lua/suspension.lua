@@ -325,16 +325,23 @@ end
 -- closes with `reason`, every other open waitpoint (pending ones) with
 -- never_committed.
 function FF_WP.close_for_terminal(K, core, now, reason)
-  local S = FF_WP.keys(K)
+  -- Most executions never suspended: only the waitpoint set is needed then,
+  -- not the nine keys of FF_WP.keys.
+  local waitpoints = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':waitpoints'
   if core.lifecycle_phase == 'suspended' then
+    local S = FF_WP.keys(K)
+    waitpoints = S.waitpoints
     local susp = ff_hgetall(S.susp)
     if susp and not ff_is_set(susp.closed_at) then
       FF_WP.close_suspension(K, S, susp, core.lane_id, now, reason, nil)
     end
   end
-  local now_s = ff_int_str(now)
-  for _, wpid in ipairs(redis.call('SMEMBERS', S.waitpoints)) do
-    FF_WP.close_waitpoint(K.tag, wpid, now_s, 'never_committed', false)
+  local wpids = redis.call('SMEMBERS', waitpoints)
+  if #wpids > 0 then
+    local now_s = ff_int_str(now)
+    for _, wpid in ipairs(wpids) do
+      FF_WP.close_waitpoint(K.tag, wpid, now_s, 'never_committed', false)
+    end
   end
 end
 
