@@ -7,10 +7,16 @@
 #include <limits>
 #include <sstream>
 #include <string_view>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
 namespace ff {
+
+std::uint32_t default_backend_pool_size() {
+  auto cores = std::thread::hardware_concurrency();
+  return std::clamp<std::uint32_t>(cores, 2, 4);
+}
 
 namespace {
 

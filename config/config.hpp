@@ -14,6 +14,12 @@ namespace ff {
 
 enum class backend_kind { valkey, postgres, sqlite };
 
+// The store connections a node opens by default: the cores, within 2..4.
+// One Redis thread serves them all, so more only add threads to wake; on
+// 2 cores, 2 connections moved about 15 % more tasks a second than 4
+// (docs/BENCHMARKS.md).
+std::uint32_t default_backend_pool_size();
+
 struct node_config {
   // HTTP
   std::string listen_host = "0.0.0.0";
@@ -40,7 +46,9 @@ struct node_config {
   bool valkey_cluster = false;
   std::string postgres_url;                 // never printed in full
   std::uint32_t postgres_pool_size = 10;
-  std::uint32_t backend_pool_size = 4;      // FF_BACKEND_POOL_SIZE: backend actors / connections
+  // FF_BACKEND_POOL_SIZE: backend actors / connections; default
+  // default_backend_pool_size().
+  std::uint32_t backend_pool_size = default_backend_pool_size();
   bool force_lua_reload = false;
 
   // Backpressure: queued requests per partition actor before 429.
