@@ -114,29 +114,35 @@ std::string json_quote(std::string_view s) {
 }
 
 void write_byte_array(json_writer& w, std::string_view bytes) {
-  // "255," is the longest element; digits[b] holds the decimal text of b.
-  static const auto digits = [] {
-    std::array<std::array<char, 4>, 256> t{};
+  // The text of b followed by a comma, padded to 4 bytes so every element is
+  // one 4-byte copy; `len` says how much of it counts.
+  struct element {
+    char text[4];
+    std::uint8_t len;
+  };
+  static const auto table = [] {
+    std::array<element, 256> t{};
     for (int b = 0; b < 256; ++b) {
-      auto text = std::to_string(b);
-      std::copy(text.begin(), text.end(), t[b].begin());
-      t[b][3] = static_cast<char>(text.size());
+      auto text = std::to_string(b) + ",";
+      std::memcpy(t[b].text, text.data(), text.size());
+      t[b].len = static_cast<std::uint8_t>(text.size());
     }
     return t;
   }();
-  std::string out;
-  out.resize(2 + bytes.size() * 4);
-  char* p = out.data();
-  *p++ = '[';
+  // The writer does its bookkeeping (the separator before this value) for
+  // the opening bracket; the rest goes into its buffer directly.
+  w.RawValue("[", 1, rapidjson::kArrayType);
+  auto& out = w.stream();
+  const std::size_t reserved = bytes.size() * 4 + 1;
+  char* const start = out.Push(reserved);
+  char* p = start;
   for (unsigned char b : bytes) {
-    const auto& d = digits[b];
-    std::memcpy(p, d.data(), 3);  // copies padding too; only d[3] chars count
-    p += d[3];
-    *p++ = ',';
+    std::memcpy(p, table[b].text, 4);
+    p += table[b].len;
   }
   if (!bytes.empty()) --p;  // the last comma
   *p++ = ']';
-  w.RawValue(out.data(), static_cast<std::size_t>(p - out.data()), rapidjson::kArrayType);
+  out.Pop(static_cast<std::size_t>(start + reserved - p));
 }
 
 std::string utf8_lossy(std::string_view in) {

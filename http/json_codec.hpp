@@ -19,7 +19,12 @@
 
 namespace ff {
 
-using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+// RapidJSON's writer, with access to its buffer for values written raw.
+class json_writer : public rapidjson::Writer<rapidjson::StringBuffer> {
+public:
+  using Writer::Writer;
+  rapidjson::StringBuffer& stream() { return *os_; }
+};
 
 // A JSON error body: {"error":..,"kind":..,"retryable":..,"detail":..};
 // `kind` and `detail` are omitted when empty, `retryable` when unset.
@@ -56,9 +61,9 @@ inline void write_key(json_writer& w, std::string_view s) {
   w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-// Bytes as a JSON array of integers 0..255 (rest-api.md §1.2). Written raw
-// from a digit table: payloads are kilobytes, and one Writer::Uint per byte
-// was a visible share of a node's CPU.
+// Bytes as a JSON array of integers 0..255 (rest-api.md §1.2). Written
+// straight into the buffer from a digit table: payloads are kilobytes, and
+// one Writer::Uint per byte was a visible share of a node's CPU.
 void write_byte_array(json_writer& w, std::string_view bytes);
 
 // Bytes as text the way the reference stores them: invalid UTF-8 sequences

@@ -151,7 +151,6 @@ void write_u64(json_writer& w, std::string_view key, std::uint64_t v) {
   w.Uint64(v);
 }
 
-
 void write_signals(json_writer& w, const std::vector<delivered_signal>& signals) {
   w.StartArray();
   for (const auto& s : signals) {
