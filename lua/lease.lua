@@ -403,13 +403,22 @@ local function ff_start_attempt(K, core, now, p, prefix)
   local policy = (policy_text and ff_decode_json_object(policy_text)) or {}
   local timeout_ms = ff_json_uint(policy.timeout_policy, 'attempt_timeout_ms')
   if p.kind == 'resume' then
-    redis.call('HSET', ak, 'attempt_state', 'started', 'resumed_at', now_s,
-               'lease_id', p.lease_id, 'lease_epoch', epoch_s,
-               'worker_id', p.worker_id, 'worker_instance_id', p.worker_instance_id)
     -- Whoever interrupted the attempt may have recorded the time it had left.
+    -- Read before the write below, which (with the attempt's timeout_at, set
+    -- further down for the other kinds) is then one HSET.
     local remaining = tonumber(redis.call('HGET', ak, 'timeout_remaining_ms'))
     if remaining ~= nil then
       timeout_ms = remaining
+    end
+    if timeout_ms ~= nil and timeout_ms > 0 then
+      redis.call('HSET', ak, 'attempt_state', 'started', 'resumed_at', now_s,
+                 'lease_id', p.lease_id, 'lease_epoch', epoch_s,
+                 'worker_id', p.worker_id, 'worker_instance_id', p.worker_instance_id,
+                 'timeout_at', ff_int_str(now + timeout_ms))
+    else
+      redis.call('HSET', ak, 'attempt_state', 'started', 'resumed_at', now_s,
+                 'lease_id', p.lease_id, 'lease_epoch', epoch_s,
+                 'worker_id', p.worker_id, 'worker_instance_id', p.worker_instance_id)
     end
   else
     local a = {
@@ -450,7 +459,9 @@ local function ff_start_attempt(K, core, now, p, prefix)
   redis.call('ZREM', lane_prefix .. 'delayed', K.eid)
   if timeout_ms ~= nil and timeout_ms > 0 then
     redis.call('ZADD', K.attempt_timeout, ff_int_str(now + timeout_ms), K.eid)
-    redis.call('HSET', ak, 'timeout_at', ff_int_str(now + timeout_ms))
+    if p.kind ~= 'resume' then
+      redis.call('HSET', ak, 'timeout_at', ff_int_str(now + timeout_ms))
+    end
   else
     redis.call('ZREM', K.attempt_timeout, K.eid)
   end

@@ -44,11 +44,21 @@ function FF_WP.deliver(keys, args, buffer_only)
   max_signals, bad = ff_arg_int(args[17], 'max_signals_per_execution', false, 0)
   if bad then return bad end
 
-  local core = ff_hgetall(K.core)
-  if not core then return ff_err('execution_not_found') end
+  -- exec_core has ~60 fields: HGETALL of it (and building the table) costs
+  -- several times the HMGET of the four read here; the resume write below
+  -- does not compare old values. Likewise only the waitpoint and suspension
+  -- fields used are read (HMGET gives false for a missing field, compared
+  -- and formatted the same as nil below).
+  local c = redis.call('HMGET', K.core, 'lifecycle_phase', 'lane_id', 'created_at', 'priority')
+  if not c[1] and redis.call('EXISTS', K.core) == 0 then
+    return ff_err('execution_not_found')
+  end
+  local core = {lifecycle_phase = c[1] or nil, lane_id = c[2] or nil,
+                created_at = c[3] or nil, priority = c[4] or nil}
   local wk = FF_WP.wp_key(K.tag, wpid)
-  local wp = ff_hgetall(wk)
-  if not wp or wp.execution_id ~= K.eid then return ff_err('waitpoint_not_found') end
+  local w = redis.call('HMGET', wk, 'execution_id', 'state', 'suspension_id', 'waitpoint_key')
+  if w[1] ~= K.eid then return ff_err('waitpoint_not_found') end
+  local wp = {state = w[2], suspension_id = w[3], waitpoint_key = w[4]}
   if core.lifecycle_phase == 'terminal' then return ff_err('target_not_signalable') end
   if wp.state == 'closed' then return ff_err('waitpoint_closed') end
   local pending = wp.state == 'pending'
@@ -59,10 +69,14 @@ function FF_WP.deliver(keys, args, buffer_only)
     if wp.state ~= 'active' or core.lifecycle_phase ~= 'suspended' then
       return ff_err('target_not_signalable')
     end
-    susp = ff_hgetall(S.susp)
-    if not susp or ff_is_set(susp.closed_at) or susp.suspension_id ~= wp.suspension_id then
+    local h = redis.call('HMGET', S.susp, 'suspension_id', 'closed_at', 'resume_condition_json',
+                         'signal_ids', 'waitpoint_ids')
+    if (not h[1] and redis.call('EXISTS', S.susp) == 0) or ff_is_set(h[2]) or
+       h[1] ~= wp.suspension_id then
       return ff_err('waitpoint_closed')
     end
+    susp = {suspension_id = h[1], resume_condition_json = h[3], signal_ids = h[4],
+            waitpoint_ids = h[5]}
   end
 
   -- A repeated signal id, or the idempotency key within its ttl, answers
@@ -88,7 +102,9 @@ function FF_WP.deliver(keys, args, buffer_only)
   local effect, satisfied, st = 'buffered_for_pending_waitpoint', false, {new = {}}
   if not pending then
     local cond = ff_decode_json_object(ff_s(susp.resume_condition_json)) or {}
-    local tokens = FF_WP.load_tokens(S)
+    -- Tokens and satisfiers are only ever added together with a signal id
+    -- in signal_ids, so with none listed both sets are empty.
+    local tokens = ff_is_set(susp.signal_ids) and FF_WP.load_tokens(S) or {}
     FF_WP.cond_apply(cond, 'r', sig, tokens, st)
     satisfied = #st.new > 0 and FF_WP.cond_satisfied(cond, 'r', tokens)
     effect = FF_WP.effect_of(st, satisfied)
@@ -101,15 +117,17 @@ function FF_WP.deliver(keys, args, buffer_only)
   end
 
   local payload = ff_s(args[8])
-  ff_hset_table(sk, {
-    signal_id = sid, target_execution_id = K.eid, target_waitpoint_id = wpid,
-    target_scope = ff_s(args[12]), signal_name = sig.name, signal_category = ff_s(args[5]),
-    source_type = sig.source_type, source_identity = sig.source_identity,
-    correlation_id = ff_s(args[11]), idempotency_key = idem,
-    created_at = created_at and created_at > 0 and ff_int_str(created_at) or now_s,
-    accepted_at = now_s, matched_waitpoint_id = st.matched and wpid or '',
-    payload_encoding = ff_s(args[9]), observed_effect = effect,
-    suspension_id = susp and susp.suspension_id or ''})
+  -- One literal HSET in the pairs() order of the table this used to be
+  -- (field order of the stored hash), without building the table.
+  redis.call('HSET', sk, 'suspension_id', susp and ff_s(susp.suspension_id) or '',
+             'accepted_at', now_s, 'target_execution_id', K.eid,
+             'source_identity', sig.source_identity, 'signal_name', sig.name,
+             'payload_encoding', ff_s(args[9]), 'signal_category', ff_s(args[5]),
+             'target_waitpoint_id', wpid, 'idempotency_key', idem, 'observed_effect', effect,
+             'matched_waitpoint_id', st.matched and wpid or '',
+             'created_at', created_at and created_at > 0 and ff_int_str(created_at) or now_s,
+             'correlation_id', ff_s(args[11]), 'source_type', sig.source_type,
+             'signal_id', sid, 'target_scope', ff_s(args[12]))
   if payload ~= '' then
     redis.call('SET', sk .. ':payload', payload)
   end
@@ -128,17 +146,32 @@ function FF_WP.deliver(keys, args, buffer_only)
   redis.call('HSET', wk, 'last_signal_at', now_s)
 
   if susp then
-    if #st.new > 0 then
-      redis.call('SADD', S.satisfied, unpack(st.new))
-      redis.call('SADD', S.satisfied_signals, sid)
-    end
     local ids = ff_s(susp.signal_ids)
-    redis.call('HSET', S.susp, 'signal_ids', ids == '' and sid or (ids .. ',' .. sid),
-               'last_signal_at', now_s)
-    redis.call('HINCRBY', S.susp, 'signal_count', 1)
-    redis.call('HSET', wk .. ':condition', 'updated_at', now_s)
+    ids = ids == '' and sid or (ids .. ',' .. sid)
     if satisfied then
-      FF_WP.close_suspension(K, S, susp, core.lane_id, now, 'resumed', sid)
+      -- The suspension closes now and its token sets are deleted: the
+      -- satisfiers are computed here instead of added and read back.
+      local all = {}
+      if ff_is_set(susp.signal_ids) then
+        all = redis.call('SMEMBERS', S.satisfied_signals)
+      end
+      if not FF_WP.list_has(all, sid) then all[#all + 1] = sid end
+      table.sort(all)
+      redis.call('HSET', S.susp, 'signal_ids', ids, 'last_signal_at', now_s)
+      redis.call('HINCRBY', S.susp, 'signal_count', 1)
+      local done = FF_WP.close_suspension(K, S, susp, core.lane_id, now, 'resumed', sid,
+                                          {signalled = wpid, satisfiers = all})
+      if not done then
+        redis.call('HSET', wk .. ':condition', 'updated_at', now_s)
+      end
+    else
+      if #st.new > 0 then
+        redis.call('SADD', S.satisfied, unpack(st.new))
+        redis.call('SADD', S.satisfied_signals, sid)
+      end
+      redis.call('HSET', S.susp, 'signal_ids', ids, 'last_signal_at', now_s)
+      redis.call('HINCRBY', S.susp, 'signal_count', 1)
+      redis.call('HSET', wk .. ':condition', 'updated_at', now_s)
     end
   end
   redis.call('XADD', S.delivery, 'MAXLEN', '~', ff_int_str(FF_WP.DELIVERY_STREAM_MAXLEN), '*',

@@ -279,17 +279,27 @@ end
 -- ---- closing ------------------------------------------------------------------
 
 -- Closes one waitpoint and its condition hash unless already closed.
-function FF_WP.close_waitpoint(tag, wpid, now_s, reason, satisfied)
+-- `signalled`: ff_deliver_signal read this waitpoint open in this call and
+-- would have set its condition's updated_at (creating the hash if missing)
+-- just before, so neither the state nor the condition is read here.
+function FF_WP.close_waitpoint(tag, wpid, now_s, reason, satisfied, signalled)
   local wk = FF_WP.wp_key(tag, wpid)
-  local state = redis.call('HGET', wk, 'state')
-  if not state or state == 'closed' then
-    return false
+  if not signalled then
+    local state = redis.call('HGET', wk, 'state')
+    if not state or state == 'closed' then
+      return false
+    end
   end
-  redis.call('HSET', wk, 'state', 'closed', 'closed_at', now_s, 'close_reason', reason)
   if satisfied then
-    redis.call('HSET', wk, 'satisfied_at', now_s)
+    redis.call('HSET', wk, 'state', 'closed', 'closed_at', now_s, 'close_reason', reason,
+               'satisfied_at', now_s)
+  else
+    redis.call('HSET', wk, 'state', 'closed', 'closed_at', now_s, 'close_reason', reason)
   end
-  if redis.call('EXISTS', wk .. ':condition') == 1 then
+  if signalled then
+    redis.call('HSET', wk .. ':condition', 'updated_at', now_s, 'closed', '1',
+               'closed_at', now_s, 'closed_reason', reason, 'updated_at', now_s)
+  elseif redis.call('EXISTS', wk .. ':condition') == 1 then
     redis.call('HSET', wk .. ':condition', 'closed', '1', 'closed_at', now_s,
                'closed_reason', reason, 'updated_at', now_s)
   end
@@ -299,15 +309,25 @@ end
 
 -- Closes the open suspension `susp` and its waitpoints (the caller wrote
 -- exec_core first). `closer` = the signal that satisfied the condition.
-function FF_WP.close_suspension(K, S, susp, lane, now, reason, closer)
+-- opts (ff_deliver_signal): signalled = the waitpoint it read open,
+-- satisfiers = the satisfier ids (instead of reading the set back).
+-- Returns true when the signalled waitpoint was among the suspension's.
+function FF_WP.close_suspension(K, S, susp, lane, now, reason, closer, opts)
   local now_s = ff_int_str(now)
+  local signalled = opts and opts.signalled
+  local seen = false
   for _, wpid in ipairs(FF_WP.split_csv(susp.waitpoint_ids)) do
-    FF_WP.close_waitpoint(K.tag, wpid, now_s, reason, closer ~= nil)
+    local this = wpid == signalled
+    if this then seen = true end
+    FF_WP.close_waitpoint(K.tag, wpid, now_s, reason, closer ~= nil, this)
   end
   local f = {'closed_at', now_s, 'close_reason', reason}
   if closer then
-    local all = redis.call('SMEMBERS', S.satisfied_signals)
-    table.sort(all)
+    local all = opts and opts.satisfiers
+    if all == nil then
+      all = redis.call('SMEMBERS', S.satisfied_signals)
+      table.sort(all)
+    end
     f[#f + 1] = 'satisfied_at'
     f[#f + 1] = now_s
     f[#f + 1] = 'closer_signal_id'
@@ -319,6 +339,7 @@ function FF_WP.close_suspension(K, S, susp, lane, now, reason, closer)
   redis.call('DEL', S.satisfied, S.satisfied_signals, S.member_map)
   redis.call('ZREM', S.timeout, K.eid)
   redis.call('ZREM', ff_lane_key(K.tag, lane, 'suspended'), K.eid)
+  return seen
 end
 
 -- Called by ff_make_terminal after its exec_core write: the open suspension
@@ -328,19 +349,28 @@ function FF_WP.close_for_terminal(K, core, now, reason)
   -- Most executions never suspended: only the waitpoint set is needed then,
   -- not the nine keys of FF_WP.keys.
   local waitpoints = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':waitpoints'
+  local closed = nil
   if core.lifecycle_phase == 'suspended' then
     local S = FF_WP.keys(K)
     waitpoints = S.waitpoints
-    local susp = ff_hgetall(S.susp)
-    if susp and not ff_is_set(susp.closed_at) then
-      FF_WP.close_suspension(K, S, susp, core.lane_id, now, reason, nil)
+    -- The two fields used, not the whole hash (a missing hash reads as
+    -- both false).
+    local h = redis.call('HMGET', S.susp, 'closed_at', 'waitpoint_ids')
+    if not ff_is_set(h[1]) and (h[1] or h[2] or redis.call('EXISTS', S.susp) == 1) then
+      FF_WP.close_suspension(K, S, {waitpoint_ids = h[2]}, core.lane_id, now, reason, nil)
+      -- Its waitpoints are closed (or were closed or gone) now: closing
+      -- them again below would only read their state.
+      closed = {}
+      for _, wpid in ipairs(FF_WP.split_csv(h[2])) do closed[wpid] = true end
     end
   end
   local wpids = redis.call('SMEMBERS', waitpoints)
   if #wpids > 0 then
     local now_s = ff_int_str(now)
     for _, wpid in ipairs(wpids) do
-      FF_WP.close_waitpoint(K.tag, wpid, now_s, 'never_committed', false)
+      if not (closed and closed[wpid]) then
+        FF_WP.close_waitpoint(K.tag, wpid, now_s, 'never_committed', false)
+      end
     end
   end
 end
@@ -353,13 +383,15 @@ function FF_WP.resume_core(K, core, now, delay_ms, detail)
   local now_s = ff_int_str(now)
   local delayed = delay_ms ~= nil and delay_ms > 0
   local until_s = delayed and ff_int_str(now + delay_ms) or ''
-  ff_hset_table(K.core, {
-    lifecycle_phase = 'runnable', ownership_state = 'unowned',
-    eligibility_state = delayed and 'not_eligible_until_time' or 'eligible_now',
-    blocking_reason = delayed and 'waiting_for_resume_delay' or 'waiting_for_worker',
-    blocking_detail = delayed and detail or '', terminal_outcome = 'none',
-    attempt_state = 'attempt_interrupted', public_state = delayed and 'delayed' or 'waiting',
-    delay_until = until_s, last_transition_at = now_s, last_mutation_at = now_s})
+  -- One literal HSET in the pairs() order of the table this used to be.
+  redis.call('HSET', K.core,
+             'eligibility_state', delayed and 'not_eligible_until_time' or 'eligible_now',
+             'last_mutation_at', now_s, 'public_state', delayed and 'delayed' or 'waiting',
+             'attempt_state', 'attempt_interrupted', 'delay_until', until_s,
+             'ownership_state', 'unowned', 'last_transition_at', now_s,
+             'terminal_outcome', 'none', 'blocking_detail', delayed and detail or '',
+             'blocking_reason', delayed and 'waiting_for_resume_delay' or 'waiting_for_worker',
+             'lifecycle_phase', 'runnable')
   redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, 'suspended'), K.eid)
   if delayed then
     redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'delayed'), until_s, K.eid)
@@ -374,13 +406,13 @@ end
 -- order. Handed out once per suspension (a later resume of the same
 -- attempt, after a worker delay, must not see them again).
 function FF_WP.resumed_signals(K, core, now)
-  local S = FF_WP.keys(K)
-  local s = redis.call('HMGET', S.susp, 'closed_at', 'attempt_index', 'signal_ids',
+  local susp = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':suspension:current'
+  local s = redis.call('HMGET', susp, 'closed_at', 'attempt_index', 'signal_ids',
                        'resume_claimed_at')
   if not ff_is_set(s[1]) or s[2] ~= core.current_attempt_index or ff_is_set(s[4]) then
     return {}
   end
-  redis.call('HSET', S.susp, 'resume_claimed_at', ff_int_str(now))
+  redis.call('HSET', susp, 'resume_claimed_at', ff_int_str(now))
   local out = {}
   for _, sid in ipairs(FF_WP.split_csv(s[3])) do
     if #out >= 4 * FF_WP.MAX_RESUME_SIGNALS then break end
@@ -656,11 +688,31 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   end
 
   if f == nil then return ff_err('fence_required') end
-  local core = ff_hgetall(K.core)
-  if not core then return ff_err('execution_not_found') end
+  -- exec_core has ~60 fields and HGETALL of it (plus the table) costs
+  -- several times this HMGET. When the fields say the caller holds a live
+  -- lease they are all this call needs (the exec_core write below does not
+  -- compare); anything else reads the whole hash and takes ff_check_lease's
+  -- answer as before.
+  local c = redis.call('HMGET', K.core, 'lifecycle_phase', 'current_lease_id',
+                       'current_lease_epoch', 'current_attempt_index', 'current_attempt_id',
+                       'ownership_state', 'lease_revoked_at', 'lease_expires_at',
+                       'attempt_state', 'lane_id', 'current_worker_instance_id')
   local now = ff_now_ms()
-  local err = ff_check_lease(K, core, f, now)
-  if err then return err end
+  local core
+  if c[1] == 'active' and f.lease_id ~= '' and c[2] == f.lease_id and c[3] == f.epoch and
+     c[4] == f.index and (f.attempt_id == '' or f.attempt_id == c[5]) and
+     c[6] ~= 'lease_revoked' and not ff_is_set(c[7]) and
+     c[6] ~= 'lease_expired_reclaimable' and (tonumber(c[8]) or now) > now then
+    core = {lifecycle_phase = c[1], current_lease_id = c[2], current_lease_epoch = c[3],
+            current_attempt_index = c[4], current_attempt_id = c[5] or nil,
+            ownership_state = c[6] or nil, attempt_state = c[9] or nil, lane_id = c[10] or nil,
+            current_worker_instance_id = c[11] or nil}
+  else
+    core = ff_hgetall(K.core)
+    if not core then return ff_err('execution_not_found') end
+    local err = ff_check_lease(K, core, f, now)
+    if err then return err end
+  end
   if core.attempt_state ~= 'running_attempt' then return ff_err('invalid_lease_for_suspend') end
   local S = FF_WP.keys(K)
   if redis.call('HGET', S.susp, 'closed_at') == '' then return ff_err('already_suspended') end
@@ -737,25 +789,30 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   end
   reply[#reply + 1] = '0'
 
-  -- Transition 16: exec_core first.
-  ff_hset_table(K.core, ff_clear_lease_mirror({
-    lifecycle_phase = 'suspended', ownership_state = 'unowned',
-    eligibility_state = 'not_applicable',
-    blocking_reason = FF_WP.REASON_TO_BLOCKING[reason_code] or 'waiting_for_signal',
-    blocking_detail = 'suspended: ' .. reason_code .. ' on waitpoint ' .. wps[1].key,
-    terminal_outcome = 'none', attempt_state = 'attempt_interrupted',
-    public_state = 'suspended', current_suspension_id = suspension_id,
-    current_waitpoint_id = wps[1].id, last_transition_at = now_s, last_mutation_at = now_s}))
+  -- Transition 16: exec_core first; one literal HSET in the pairs() order
+  -- of the table (with the cleared lease mirror) this used to be.
+  redis.call('HSET', K.core, 'current_worker_id', '', 'ownership_state', 'unowned',
+             'current_worker_instance_id', '', 'last_transition_at', now_s,
+             'lifecycle_phase', 'suspended', 'lease_acquired_at', '',
+             'eligibility_state', 'not_applicable', 'last_mutation_at', now_s,
+             'public_state', 'suspended', 'attempt_state', 'attempt_interrupted',
+             'current_waitpoint_id', wps[1].id, 'lease_expires_at', '',
+             'blocking_reason', FF_WP.REASON_TO_BLOCKING[reason_code] or 'waiting_for_signal',
+             'current_suspension_id', suspension_id, 'lease_renewal_deadline', '',
+             'blocking_detail', 'suspended: ' .. reason_code .. ' on waitpoint ' .. wps[1].key,
+             'lease_last_renewed_at', '', 'terminal_outcome', 'none')
 
   -- The attempt pauses; a resumed claim continues it with the attempt
-  -- timeout it had left.
+  -- timeout it had left (read first, so the attempt takes one HSET).
   local ak = ff_attempt_scoped_key('attempt', K.eid, core.current_attempt_index)
-  redis.call('HSET', ak, 'attempt_state', 'suspended', 'suspended_at', now_s,
-             'suspension_id', suspension_id)
   local attempt_deadline = tonumber(redis.call('HGET', ak, 'timeout_at'))
   if attempt_deadline ~= nil then
-    redis.call('HSET', ak, 'timeout_remaining_ms',
+    redis.call('HSET', ak, 'attempt_state', 'suspended', 'suspended_at', now_s,
+               'suspension_id', suspension_id, 'timeout_remaining_ms',
                ff_int_str(math.max(1, attempt_deadline - now)))
+  else
+    redis.call('HSET', ak, 'attempt_state', 'suspended', 'suspended_at', now_s,
+               'suspension_id', suspension_id)
   end
   ff_drop_lease(K, core)
   ff_history(K, 'released', {
@@ -771,21 +828,21 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   for _, w in ipairs(wps) do
     local wk = FF_WP.wp_key(K.tag, w.id)
     if w.mode == 'fresh' then
-      redis.call('DEL', wk, wk .. ':signals')
-      ff_hset_table(wk, {
-        waitpoint_id = w.id, execution_id = K.eid,
-        attempt_index = core.current_attempt_index, suspension_id = suspension_id,
-        waitpoint_key = w.key, waitpoint_token = w.token, state = 'active',
-        created_at = now_s, activated_at = now_s, satisfied_at = '', closed_at = '',
-        expires_at = expires_s, close_reason = '', signal_count = '0',
-        matched_signal_count = '0', last_signal_at = ''})
+      redis.call('DEL', wk, wk .. ':signals', wk .. ':condition')
+      -- One literal HSET in the pairs() order of the table this used to be.
+      redis.call('HSET', wk, 'signal_count', '0', 'waitpoint_id', w.id,
+                 'matched_signal_count', '0', 'attempt_index', core.current_attempt_index,
+                 'close_reason', '', 'last_signal_at', '', 'created_at', now_s,
+                 'expires_at', expires_s, 'state', 'active', 'waitpoint_key', w.key,
+                 'suspension_id', suspension_id, 'satisfied_at', '', 'closed_at', '',
+                 'waitpoint_token', w.token, 'execution_id', K.eid, 'activated_at', now_s)
       redis.call('SADD', S.waitpoints, w.id)
     else
       redis.call('HSET', wk, 'state', 'active', 'suspension_id', suspension_id,
                  'activated_at', now_s, 'expires_at', expires_s)
       redis.call('ZREM', S.pending_expiry, w.id)
+      redis.call('DEL', wk .. ':condition')
     end
-    redis.call('DEL', wk .. ':condition')
     redis.call('HSET', wk .. ':condition', 'waitpoint_id', w.id, 'suspension_id',
                suspension_id, 'closed', '0', 'created_at', now_s, 'updated_at', now_s,
                'closed_at', '', 'closed_reason', '')
@@ -796,16 +853,17 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   for _, b in ipairs(buffered) do
     signal_ids[#signal_ids + 1] = b.sig.id
   end
-  ff_hset_table(S.susp, {
-    suspension_id = suspension_id, execution_id = K.eid,
-    attempt_index = core.current_attempt_index, waitpoint_id = wps[1].id,
-    waitpoint_key = wps[1].key, waitpoint_ids = table.concat(ids, ','),
-    waitpoints_json = cjson.encode(bindings), reason_code = reason_code,
-    requested_by = ff_s(args[8]), created_at = now_s, timeout_at = expires_s,
-    timeout_behavior = behavior, resume_condition_json = cond_json,
-    resume_policy_json = ff_s(args[12]), signal_ids = table.concat(signal_ids, ','),
-    signal_count = ff_int_str(#signal_ids), last_signal_at = '', satisfied_at = '',
-    closed_at = '', close_reason = '', closer_signal_id = '', resume_claimed_at = ''})
+  -- One literal HSET in the pairs() order of the table this used to be.
+  redis.call('HSET', S.susp, 'resume_condition_json', cond_json, 'waitpoint_key', wps[1].key,
+             'reason_code', reason_code, 'resume_claimed_at', '',
+             'requested_by', ff_s(args[8]), 'closer_signal_id', '', 'closed_at', '',
+             'waitpoint_id', wps[1].id, 'signal_ids', table.concat(signal_ids, ','),
+             'suspension_id', suspension_id, 'close_reason', '', 'last_signal_at', '',
+             'created_at', now_s, 'timeout_behavior', behavior, 'satisfied_at', '',
+             'timeout_at', expires_s, 'resume_policy_json', ff_s(args[12]),
+             'waitpoints_json', cjson.encode(bindings), 'signal_count', ff_int_str(#signal_ids),
+             'attempt_index', core.current_attempt_index, 'execution_id', K.eid,
+             'waitpoint_ids', table.concat(ids, ','))
   local token_list = {}
   for token in pairs(tokens) do
     token_list[#token_list + 1] = token
@@ -996,16 +1054,19 @@ redis.register_function{
     limit, bad = ff_arg_int(args[3], 'limit', false, 1, 1000)
     if bad then return bad end
     if redis.call('EXISTS', K.core) == 0 then return ff_err('execution_not_found') end
-    local S = FF_WP.keys(K)
-    local ids = redis.call('SMEMBERS', S.waitpoints)
+    local base = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':'
+    local ids = redis.call('SMEMBERS', base .. 'waitpoints')
     table.sort(ids)
-    local susp = redis.call('HMGET', S.susp, 'suspension_id', 'closed_at',
+    local susp = redis.call('HMGET', base .. 'suspension:current', 'suspension_id', 'closed_at',
                             'resume_condition_json')
+    -- Decoded on first use: only an active waitpoint of the open suspension
+    -- needs it.
+    local open = susp[1] and not ff_is_set(susp[2])
     local cond = nil
-    if susp[1] and not ff_is_set(susp[2]) then
-      cond = ff_decode_json_object(ff_s(susp[3]))
-    end
-    local entries, count, last = {}, 0, ''
+    local decoded = false
+    -- Entries go straight into the reply; [3] and [4] are filled at the end.
+    local reply, n = {1, 'OK', '', '0'}, 4
+    local count, last = 0, ''
     local next_cursor = ''
     for _, id in ipairs(ids) do
       if cursor == '' or id > cursor then
@@ -1013,25 +1074,44 @@ redis.register_function{
           next_cursor = last
           break
         end
-        local h = ff_hgetall(FF_WP.wp_key(K.tag, id))
-        if h and (h.state == 'pending' or h.state == 'active') and
-           ff_is_set(h.waitpoint_token) then
-          local names = {}
-          if h.state == 'active' and cond and h.suspension_id == susp[1] then
-            names = FF_WP.required_names(cond, h.waitpoint_key)
+        -- Only the fields listed (HMGET gives false for a missing one;
+        -- a missing hash reads as no state).
+        local h = redis.call('HMGET', FF_WP.wp_key(K.tag, id), 'state', 'waitpoint_token',
+                             'suspension_id', 'waitpoint_key', 'created_at', 'activated_at',
+                             'expires_at')
+        local state = h[1]
+        if (state == 'pending' or state == 'active') and ff_is_set(h[2]) then
+          local names = nil
+          if state == 'active' and open and h[3] == susp[1] then
+            if not decoded then
+              cond = ff_decode_json_object(ff_s(susp[3]))
+              decoded = true
+            end
+            if cond then names = FF_WP.required_names(cond, h[4]) end
           end
-          local e = {id, ff_s(h.waitpoint_key), h.state, ff_s(h.created_at),
-                     ff_s(h.activated_at), ff_s(h.expires_at), K.eid, h.waitpoint_token,
-                     ff_int_str(#names)}
-          for _, v in ipairs(e) do entries[#entries + 1] = v end
-          for _, v in ipairs(names) do entries[#entries + 1] = v end
+          reply[n + 1] = id
+          reply[n + 2] = ff_s(h[4])
+          reply[n + 3] = state
+          reply[n + 4] = ff_s(h[5])
+          reply[n + 5] = ff_s(h[6])
+          reply[n + 6] = ff_s(h[7])
+          reply[n + 7] = K.eid
+          reply[n + 8] = h[2]
+          n = n + 9
+          if names then
+            reply[n] = ff_int_str(#names)
+            for i = 1, #names do reply[n + i] = names[i] end
+            n = n + #names
+          else
+            reply[n] = '0'
+          end
           count = count + 1
           last = id
         end
       end
     end
-    local reply = {1, 'OK', next_cursor, ff_int_str(count)}
-    for _, v in ipairs(entries) do reply[#reply + 1] = v end
+    reply[3] = next_cursor
+    reply[4] = ff_int_str(count)
     return reply
   end,
 }
