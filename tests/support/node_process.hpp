@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "tools/common/local_services.hpp"
+
 namespace ff::test {
 
-// A loopback port that was free a moment ago.
-std::uint16_t free_loopback_port();
+using local::free_loopback_port;
 
 struct process_result {
   int exit_code = -1;   // -1: killed or timed out

@@ -5,8 +5,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <sys/types.h>
+
+namespace ff::local {
+class redis_process;
+}
 
 namespace ff::test {
 
@@ -21,9 +25,9 @@ public:
   redis_server& operator=(const redis_server&) = delete;
 
   const std::string& host() const { return host_; }
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const;
   const std::string& dir() const { return dir_; }
-  bool running() const { return pid_ > 0; }
+  bool running() const;
 
   // SIGTERM (the server flushes its AOF), then SIGKILL after `grace`.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
@@ -35,14 +39,9 @@ public:
   std::string log() const;
 
 private:
-  void spawn();
-  bool answers_ping() const;
-
-  std::string binary_;
   std::string host_ = "127.0.0.1";
-  std::uint16_t port_ = 0;
   std::string dir_;
-  pid_t pid_ = -1;
+  std::unique_ptr<local::redis_process> process_;
 };
 
 } // namespace ff::test

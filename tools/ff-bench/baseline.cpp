@@ -77,15 +77,9 @@ std::optional<std::string> redis_version(const redis_address& a) {
 
 run_result run_baseline(bench_context& ctx, const std::string& label) {
   const auto& o = ctx.options;
-  run_result result;
-  result.expected = static_cast<std::uint64_t>(o.baseline_tasks);
-  if (!ctx.redis) {
-    result.ok = false;
-    result.error = "no redis address (use --redis host:port or --spawn)";
-    return result;
-  }
-  const auto deadline = steady::now() + std::chrono::seconds(o.time_limit_s);
-  try {
+  return run_guarded(ctx, static_cast<std::uint64_t>(o.baseline_tasks), [&](run_result& result,
+                                                                            steady::time_point deadline) {
+    if (!ctx.redis) throw std::runtime_error("no redis address (use --redis host:port or --spawn)");
     auto control = connect_redis(*ctx.redis);
     command(control.get(), {"DEL", queue_key, completed_key});
 
@@ -208,12 +202,7 @@ run_result run_baseline(bench_context& ctx, const std::string& label) {
       throw std::runtime_error("bench:completed is " + std::to_string(incrs) + ", expected " +
                                std::to_string(o.baseline_tasks));
     command(control.get(), {"DEL", queue_key, completed_key});
-  } catch (const std::exception& e) {
-    ctx.progress_line.end();
-    result.ok = false;
-    result.error = e.what();
-  }
-  return result;
+  });
 }
 
 } // namespace ffbench

@@ -16,7 +16,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-const auto request_timeout = std::chrono::milliseconds(30000);
 
 struct dispatch_state {
   explicit dispatch_state(bench_context& c) : ctx(c), park(c.io) {}
@@ -138,10 +137,8 @@ void start_sample(const std::shared_ptr<dispatch_state>& s) {
 
 run_result run_dispatch(bench_context& ctx, const std::string& label) {
   const auto& o = ctx.options;
-  run_result result;
-  result.expected = static_cast<std::uint64_t>(o.dispatch_samples);
-  const auto deadline = steady::now() + std::chrono::seconds(o.time_limit_s);
-  try {
+  return run_guarded(ctx, static_cast<std::uint64_t>(o.dispatch_samples), [&](run_result& result,
+                                                                              steady::time_point deadline) {
     result.extra("leftovers_drained", static_cast<double>(drain_lane(ctx, deadline)));
 
     auto s = std::make_shared<dispatch_state>(ctx);
@@ -159,23 +156,8 @@ run_result run_dispatch(bench_context& ctx, const std::string& label) {
     s->ph = &ph;
 
     ctx.progress_line.begin(label + " samples", result.expected);
-    ph.start();
-    // Connect both sockets first: connect time is not dispatch latency.
-    int connected = 0;
-    auto on_health = [&, s](http_reply& r) {
-      if (!ph.running()) return;
-      if (r.ec || r.status != 200) return ph.fail(describe_failure("healthz", r));
-      if (++connected == 2) next_sample(s);
-    };
-    s->worker->send(http::verb::get, "/healthz", {}, request_timeout, on_health);
-    s->creator->send(http::verb::get, "/healthz", {}, request_timeout, on_health);
-    auto start = steady::now();
-    cpu_meter cpu;
-    cpu.begin(ctx);
-    ctx.io.restart();
-    ctx.io.run();
-    cpu.end(ctx, result);
-    ctx.progress_line.end();
+    const auto start = connect_all_then_run(ctx, ph, result, {s->worker, s->creator},
+                                            [s] { next_sample(s); });
     if (ph.failed()) throw std::runtime_error(ph.error());
 
     result.wall_ms = micros(start, steady::now()) / 1000.0;
@@ -187,12 +169,7 @@ run_result run_dispatch(bench_context& ctx, const std::string& label) {
     auto create = summarize_us(s->create_us);
     result.extra("create_p50_ms", create.p50);
     result.extra("create_p99_ms", create.p99);
-  } catch (const std::exception& e) {
-    ctx.progress_line.end();
-    result.ok = false;
-    result.error = e.what();
-  }
-  return result;
+  });
 }
 
 } // namespace ffbench

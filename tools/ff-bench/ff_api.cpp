@@ -216,6 +216,89 @@ void phase::fail(std::string why) {
   if (was_running && abort_) abort_();
 }
 
+void run_io_metered(bench_context& ctx, run_result& result) {
+  cpu_meter cpu;
+  cpu.begin(ctx);
+  ctx.io.restart();
+  ctx.io.run();
+  cpu.end(ctx, result);
+  ctx.progress_line.end();
+}
+
+steady::time_point connect_all_then_run(bench_context& ctx, phase& ph, run_result& result,
+                                        const std::vector<std::shared_ptr<http_connection>>& conns,
+                                        std::function<void()> first) {
+  ph.start();
+  std::size_t connected = 0;
+  auto on_health = [&](http_reply& r) {
+    if (!ph.running()) return;
+    if (r.ec || r.status != 200) return ph.fail(describe_failure("healthz", r));
+    if (++connected == conns.size()) first();
+  };
+  for (const auto& c : conns)
+    c->send(http::verb::get, "/healthz", {}, request_timeout, on_health);
+  auto start = steady::now();
+  run_io_metered(ctx, result);
+  return start;
+}
+
+created_executions create_executions(bench_context& ctx, steady::time_point deadline,
+                                     const std::string& what, const std::string& lane,
+                                     const std::string& payload_json, int total, int in_flight,
+                                     run_result* metered) {
+  struct state {
+    std::vector<std::shared_ptr<http_connection>> conns;
+    created_executions out;
+    int sent = 0;
+    int open = 0;
+  };
+  auto s = std::make_shared<state>();
+  s->out.latency_us.reserve(static_cast<std::size_t>(std::max(0, total)));
+  phase ph(ctx, deadline, [s] {
+    for (auto& c : s->conns) c->close();
+  });
+  std::function<void(std::shared_ptr<http_connection>)> next =
+      [&](std::shared_ptr<http_connection> conn) {
+        if (!ph.running() || s->sent >= total) {
+          if (--s->open == 0) ph.finish();
+          return;
+        }
+        ++s->sent;
+        conn->send(http::verb::post, "/v1/executions", create_body(ctx.options, lane, payload_json),
+                   request_timeout, [&, conn](http_reply& r) {
+                     if (r.ec || r.status != 201 || !parse_created_id(r.body)) {
+                       ph.fail(describe_failure("create", r));
+                     } else {
+                       ++s->out.created;
+                       s->out.latency_us.push_back(micros(r.sent, r.done));
+                       s->out.last_done = r.done;
+                       ctx.progress_line.add();
+                     }
+                     next(conn);
+                   });
+      };
+
+  s->out.start = steady::now();
+  ph.start();
+  for (int i = 0; i < std::max(1, std::min(in_flight, total)); ++i) {
+    s->conns.push_back(std::make_shared<http_connection>(ctx.io, *ctx.node));
+    ++s->open;
+  }
+  for (auto& c : s->conns) next(c);
+  if (metered) {
+    run_io_metered(ctx, *metered);
+  } else {
+    ctx.io.restart();
+    ctx.io.run();
+    ctx.progress_line.end();
+  }
+  if (ph.failed()) throw std::runtime_error(what + ": " + ph.error());
+  if (s->out.created != total)
+    throw std::runtime_error(what + ": created " + std::to_string(s->out.created) + " of " +
+                             std::to_string(total));
+  return std::move(s->out);
+}
+
 std::uint64_t drain_lane(bench_context& ctx, std::chrono::steady_clock::time_point deadline) {
   struct state {
     std::shared_ptr<http_connection> conn;

@@ -10,10 +10,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "scenario.hpp"
 
 namespace ffbench {
+
+// Every request but the long-poll's wait gets this long.
+const auto request_timeout = std::chrono::milliseconds(30000);
 
 struct lease {
   std::string execution_id;
@@ -71,6 +75,34 @@ private:
   std::string error_;
   bool running_ = false;
 };
+
+// Runs the io_context until its work is done, under a cpu_meter whose
+// figures go into `result`, then ends the progress line.
+void run_io_metered(bench_context& ctx, run_result& result);
+
+// Starts `ph`, sends GET /healthz on every connection and calls `first`
+// once all have answered, so connect time is in no sample; then runs the
+// io_context as run_io_metered does. Returns when the io_context started
+// (connects included), for wall_ms.
+steady::time_point connect_all_then_run(bench_context& ctx, phase& ph, run_result& result,
+                                        const std::vector<std::shared_ptr<http_connection>>& conns,
+                                        std::function<void()> first);
+
+struct created_executions {
+  int created = 0;
+  std::vector<double> latency_us;  // per create: request written -> answer read
+  steady::time_point start{};      // before the connections were opened
+  steady::time_point last_done{};  // the last create's answer
+};
+
+// Creates `total` executions in `lane` over min(in_flight, total)
+// keep-alive connections, each sending its next create once the last is
+// answered. With `metered`, the io_context runs under a cpu_meter writing
+// into it. Ends the progress line; throws "<what>: <failure>".
+created_executions create_executions(bench_context& ctx, steady::time_point deadline,
+                                     const std::string& what, const std::string& lane,
+                                     const std::string& payload_json, int total, int in_flight,
+                                     run_result* metered);
 
 // Acquires with wait_ms 0 and completes until the lane answers 204, so a
 // run starts from an empty lane. Runs the io_context itself; returns how

@@ -16,61 +16,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-const auto request_timeout = std::chrono::milliseconds(30000);
-
-// Creates `total` executions with at most `in_flight` requests open.
-double seed(bench_context& ctx, const std::string& label, int total, int in_flight,
-            steady::time_point deadline) {
-  const auto& o = ctx.options;
-  const std::string payload = json_byte_array(payload_blob(static_cast<std::size_t>(o.payload_bytes)));
-  struct state {
-    std::vector<std::shared_ptr<http_connection>> conns;
-    int sent = 0;
-    int created = 0;
-    int open = 0;
-  };
-  auto s = std::make_shared<state>();
-  phase ph(ctx, deadline, [s] {
-    for (auto& c : s->conns) c->close();
-  });
-  ctx.progress_line.begin(label + " seed", static_cast<std::uint64_t>(total));
-
-  std::function<void(std::shared_ptr<http_connection>)> next =
-      [&](std::shared_ptr<http_connection> conn) {
-        if (!ph.running() || s->sent >= total) {
-          if (--s->open == 0) ph.finish();
-          return;
-        }
-        ++s->sent;
-        conn->send(http::verb::post, "/v1/executions", create_body(o, payload), request_timeout,
-                   [&, conn](http_reply& r) {
-                     if (r.ec || r.status != 201 || !parse_created_id(r.body)) {
-                       ph.fail(describe_failure("create", r));
-                     } else {
-                       ++s->created;
-                       ctx.progress_line.add();
-                     }
-                     next(conn);
-                   });
-      };
-
-  auto start = steady::now();
-  ph.start();
-  for (int i = 0; i < std::max(1, std::min(in_flight, total)); ++i) {
-    s->conns.push_back(std::make_shared<http_connection>(ctx.io, *ctx.node));
-    ++s->open;
-  }
-  for (auto& c : s->conns) next(c);
-  ctx.io.restart();
-  ctx.io.run();
-  ctx.progress_line.end();
-  if (ph.failed()) throw std::runtime_error("seed: " + ph.error());
-  if (s->created != total)
-    throw std::runtime_error("seed created " + std::to_string(s->created) + " of " +
-                             std::to_string(total));
-  return micros(start, steady::now()) / 1000.0;
-}
-
 struct drain_state {
   explicit drain_state(bench_context& c) : ctx(c) {}
   bench_context& ctx;
@@ -143,12 +88,15 @@ void worker_loop(const std::shared_ptr<drain_state>& s, std::size_t i) {
 
 run_result run_s1(bench_context& ctx, const std::string& label) {
   const auto& o = ctx.options;
-  run_result result;
-  result.expected = static_cast<std::uint64_t>(o.tasks);
-  const auto deadline = steady::now() + std::chrono::seconds(o.time_limit_s);
-  try {
+  return run_guarded(ctx, static_cast<std::uint64_t>(o.tasks), [&](run_result& result,
+                                                                   steady::time_point deadline) {
     result.extra("leftovers_drained", static_cast<double>(drain_lane(ctx, deadline)));
-    result.extra("submit_wall_ms", seed(ctx, label, o.tasks, o.seed_concurrency, deadline));
+    const std::string payload =
+        json_byte_array(payload_blob(static_cast<std::size_t>(o.payload_bytes)));
+    ctx.progress_line.begin(label + " seed", result.expected);
+    const auto seeded = create_executions(ctx, deadline, "seed", o.lane, payload, o.tasks,
+                                          o.seed_concurrency, /*metered=*/nullptr);
+    result.extra("submit_wall_ms", micros(seeded.start, steady::now()) / 1000.0);
 
     auto s = std::make_shared<drain_state>(ctx);
     s->target = o.tasks;
@@ -188,12 +136,7 @@ run_result run_s1(bench_context& ctx, const std::string& label) {
     if (s->completed != o.tasks)
       throw std::runtime_error("completed " + std::to_string(s->completed) + " of " +
                                std::to_string(o.tasks));
-  } catch (const std::exception& e) {
-    ctx.progress_line.end();
-    result.ok = false;
-    result.error = e.what();
-  }
-  return result;
+  });
 }
 
 } // namespace ffbench

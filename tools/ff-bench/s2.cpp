@@ -23,7 +23,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-const auto request_timeout = std::chrono::milliseconds(30000);
 const char* const waitpoint_key = "bench";
 const char* const signal_name = "bench_resume";
 const std::int64_t suspend_timeout_ms = 60000;
@@ -178,17 +177,24 @@ void on_reclaim(const state_ptr& s, http_reply& r) {
                   [s](http_reply& c) { on_complete(s, c); });
 }
 
-void reclaim(const state_ptr& s) {
+// One long-poll acquire on the worker connection, counted in `counter`;
+// after max_acquires in one phase the round trip counts as stuck.
+void acquire_with_limit(const state_ptr& s, std::uint64_t& counter, const std::string& stuck,
+                        void (*on_reply)(const state_ptr&, http_reply&)) {
   if (!s->ph->running()) return;
   if (++s->acquires_this_phase > max_acquires)
-    return s->ph->fail("re-claim: the execution did not come back after " +
-                       std::to_string(max_acquires) + " acquires");
-  ++s->reclaim_acquires;
+    return s->ph->fail(stuck + " after " + std::to_string(max_acquires) + " acquires");
+  ++counter;
   const auto& o = s->ctx.options;
   s->worker->send(http::verb::post, acquire_path(s->worker_id),
                   acquire_body(o, s->instance, o.wait_ms),
                   std::chrono::milliseconds(o.wait_ms) + request_timeout,
-                  [s](http_reply& r) { on_reclaim(s, r); });
+                  [s, on_reply](http_reply& r) { on_reply(s, r); });
+}
+
+void reclaim(const state_ptr& s) {
+  acquire_with_limit(s, s->reclaim_acquires, "re-claim: the execution did not come back",
+                     on_reclaim);
 }
 
 void on_signal(const state_ptr& s, http_reply& r) {
@@ -272,16 +278,8 @@ void on_setup_acquire(const state_ptr& s, http_reply& r) {
 }
 
 void setup_acquire(const state_ptr& s) {
-  if (!s->ph->running()) return;
-  if (++s->acquires_this_phase > max_acquires)
-    return s->ph->fail("acquire: the new execution was not handed out after " +
-                       std::to_string(max_acquires) + " acquires");
-  ++s->setup_acquires;
-  const auto& o = s->ctx.options;
-  s->worker->send(http::verb::post, acquire_path(s->worker_id),
-                  acquire_body(o, s->instance, o.wait_ms),
-                  std::chrono::milliseconds(o.wait_ms) + request_timeout,
-                  [s](http_reply& r) { on_setup_acquire(s, r); });
+  acquire_with_limit(s, s->setup_acquires, "acquire: the new execution was not handed out",
+                     on_setup_acquire);
 }
 
 void start_roundtrip(const state_ptr& s) {
@@ -322,10 +320,8 @@ std::string cancel_leftover(bench_context& ctx, const std::string& eid) {
 
 run_result run_s2(bench_context& ctx, const std::string& label) {
   const auto& o = ctx.options;
-  run_result result;
-  result.expected = static_cast<std::uint64_t>(o.s2_roundtrips);
-  const auto deadline = steady::now() + std::chrono::seconds(o.time_limit_s);
-  try {
+  return run_guarded(ctx, static_cast<std::uint64_t>(o.s2_roundtrips), [&](run_result& result,
+                                                                           steady::time_point deadline) {
     result.extra("leftovers_drained", static_cast<double>(drain_lane(ctx, deadline)));
 
     auto s = std::make_shared<s2_state>(ctx);
@@ -340,23 +336,8 @@ run_result run_s2(bench_context& ctx, const std::string& label) {
     s->ph = &ph;
 
     ctx.progress_line.begin(label + " round trips", result.expected);
-    ph.start();
-    // Connect both sockets first: connect time is not part of a round trip.
-    int connected = 0;
-    auto on_health = [&, s](http_reply& r) {
-      if (!ph.running()) return;
-      if (r.ec || r.status != 200) return ph.fail(describe_failure("healthz", r));
-      if (++connected == 2) start_roundtrip(s);
-    };
-    s->worker->send(http::verb::get, "/healthz", {}, request_timeout, on_health);
-    s->signaller->send(http::verb::get, "/healthz", {}, request_timeout, on_health);
-    auto start = steady::now();
-    cpu_meter cpu;
-    cpu.begin(ctx);
-    ctx.io.restart();
-    ctx.io.run();
-    cpu.end(ctx, result);
-    ctx.progress_line.end();
+    const auto start = connect_all_then_run(ctx, ph, result, {s->worker, s->signaller},
+                                            [s] { start_roundtrip(s); });
     if (ph.failed()) {
       std::string why = ph.error();
       if (s->live) why += " (execution " + s->eid + ": " + cancel_leftover(ctx, s->eid) + ")";
@@ -386,12 +367,7 @@ run_result run_s2(bench_context& ctx, const std::string& label) {
     result.extra("reclaim_acquires", static_cast<double>(s->reclaim_acquires));
     result.extra("reclaim_empty_acquires", static_cast<double>(s->reclaim_empty));
     result.extra("strays_completed", static_cast<double>(s->strays_completed));
-  } catch (const std::exception& e) {
-    ctx.progress_line.end();
-    result.ok = false;
-    result.error = e.what();
-  }
-  return result;
+  });
 }
 
 } // namespace ffbench

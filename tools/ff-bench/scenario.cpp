@@ -117,6 +117,21 @@ void cpu_meter::end(const bench_context& ctx, run_result& into) const {
   }
 }
 
+run_result run_guarded(bench_context& ctx, std::uint64_t expected,
+                       const std::function<void(run_result&, steady::time_point deadline)>& body) {
+  run_result result;
+  result.expected = expected;
+  const auto deadline = steady::now() + std::chrono::seconds(ctx.options.time_limit_s);
+  try {
+    body(result, deadline);
+  } catch (const std::exception& e) {
+    ctx.progress_line.end();
+    result.ok = false;
+    result.error = e.what();
+  }
+  return result;
+}
+
 std::string payload_blob(std::size_t bytes) {
   // Fixed seed: every run and every system gets the same bytes.
   std::mt19937 rng(0x5eed);

@@ -72,6 +72,12 @@ struct scenario_def {
   bool needs_spawn = false;   // reads the spawned node's /proc entry
 };
 
+// The frame every run function shares: the operations asked for, the
+// --time-limit-s deadline, and an exception from `body` turned into a
+// failed result (ending the progress line a phase may have left open).
+run_result run_guarded(bench_context& ctx, std::uint64_t expected,
+                       const std::function<void(run_result&, steady::time_point deadline)>& body);
+
 // Every scenario, in the order `--scenario all` runs them; the raw
 // baseline is the entry named "baseline".
 const std::vector<scenario_def>& scenario_registry();

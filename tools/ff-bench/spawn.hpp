@@ -4,10 +4,12 @@
 // children die with ff-bench (PR_SET_PDEATHSIG) if it is killed.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 
 #include "options.hpp"
+#include "tools/common/local_services.hpp"
 
 namespace ffbench {
 
@@ -18,9 +20,9 @@ public:
   spawned_stack(const spawned_stack&) = delete;
   spawned_stack& operator=(const spawned_stack&) = delete;
 
-  std::uint16_t redis_port() const { return redis_port_; }
+  std::uint16_t redis_port() const { return redis_->port(); }
   std::uint16_t node_port() const { return node_port_; }
-  pid_t redis_pid() const { return redis_pid_; }
+  pid_t redis_pid() const { return redis_ ? redis_->pid() : -1; }
   pid_t node_pid() const { return node_pid_; }
   void stop();
 
@@ -30,9 +32,8 @@ private:
   std::string tail(const std::string& file) const;
 
   std::string dir_;
-  pid_t redis_pid_ = -1;
+  std::unique_ptr<ff::local::redis_process> redis_;
   pid_t node_pid_ = -1;
-  std::uint16_t redis_port_ = 0;
   std::uint16_t node_port_ = 0;
 };
 
