@@ -11,39 +11,19 @@
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "tests/http/fake_gateway.hpp"
+#include "tests/http/running_server.hpp"
 #include "tests/support/http_client.hpp"
 
 using namespace ff;
+using test::eid1;
+using test::eid1_path;
+using test::running_server;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* eid1 = "{fp:1}:6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a21";
-const std::string eid1_path = "%7Bfp%3A1%7D%3A6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a21";
 constexpr const char* token = "s3cret-token";
-
-node_config base_config() {
-  node_config cfg;
-  cfg.listen_host = "127.0.0.1";
-  cfg.listen_port = 0;
-  cfg.http_threads = 2;
-  return cfg;
-}
-
-struct running_server {
-  test::fake_gateway gateway;
-  prometheus_metrics metrics;
-  node_config cfg;
-  std::unique_ptr<http_server> server;
-
-  explicit running_server(node_config c = base_config()) : cfg(std::move(c)) {
-    server = std::make_unique<http_server>(cfg, gateway, metrics);
-    auto started = server->start();
-    REQUIRE_MESSAGE(started, (started ? "" : started.error().text()));
-    REQUIRE(server->port() != 0);
-  }
-  test::http_client client() { return test::http_client("127.0.0.1", server->port()); }
-};
+using test::base_config;
 
 std::map<std::string, std::string> bearer(const std::string& t = token) {
   return {{"Authorization", "Bearer " + t}};

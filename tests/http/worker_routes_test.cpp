@@ -12,32 +12,17 @@
 #include "http/server.hpp"
 #include "http/worker_codec.hpp"
 #include "tests/http/fake_gateway.hpp"
+#include "tests/http/running_server.hpp"
 #include "tests/support/http_client.hpp"
 
 using namespace ff;
+using test::eid1;
+using test::eid1_path;
+using test::running_server;
 
 namespace {
 
-constexpr const char* eid1 = "{fp:1}:6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a21";
-const std::string eid1_path = "%7Bfp%3A1%7D%3A6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a21";
-constexpr const char* lease_uuid = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
-
-struct running_server {
-  test::fake_gateway gateway;
-  prometheus_metrics metrics;
-  node_config cfg;
-  std::unique_ptr<http_server> server;
-
-  running_server() {
-    cfg.listen_host = "127.0.0.1";
-    cfg.listen_port = 0;
-    cfg.http_threads = 2;
-    server = std::make_unique<http_server>(cfg, gateway, metrics);
-    auto started = server->start();
-    REQUIRE_MESSAGE(started, (started ? "" : started.error().text()));
-  }
-  test::http_client client() { return test::http_client("127.0.0.1", server->port()); }
-};
+using test::lease_uuid;
 
 std::string exec(const std::string& suffix) { return "/v1/executions/" + eid1_path + suffix; }
 
