@@ -7,13 +7,28 @@ namespace ff {
 namespace {
 
 // Runs one backend call, recording its latency under the operation name.
+// While the store is known to be down the call is not tried: the queue
+// behind a dead connection drains at once with 503.
 template <class F>
 auto timed(backend_state& st, const char* op, F&& call) {
+  using value_type = std::decay_t<decltype(*call(*st.backend))>;
+  if (st.health) {
+    if (st.health->down())
+      return reply<value_type>::failure(
+        engine_error::store_unavailable(st.health->snapshot().reason));
+    if (auto outages = st.health->outages(); outages != st.outages_seen) {
+      st.backend->drop_connection();
+      st.outages_seen = outages;
+    }
+  }
   auto start = std::chrono::steady_clock::now();
   auto result = call(*st.backend);
   std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
   if (st.metrics) st.metrics->backend_call(op, elapsed.count(), result.has_value());
-  using value_type = std::decay_t<decltype(*result)>;
+  // A call that waited out its timeout means the store stopped answering:
+  // the calls queued behind it should not each wait as long.
+  if (!result && result.error().kind == error_kind::timeout && st.health)
+    st.health->mark_down(result.error().text());
   return reply<value_type>::from(std::move(result));
 }
 
@@ -40,13 +55,18 @@ expected<claimed_lease> claim_any(engine_backend& b, const claim_execution_args&
   return fresh;
 }
 
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 } // namespace
 
 backend_actor::behavior_type backend_actor_behavior(
   backend_actor::stateful_pointer<backend_state> self, backend_factory factory,
-  metrics_sink* metrics) {
+  metrics_sink* metrics, std::shared_ptr<store_health> health) {
   self->state.backend = factory();
   self->state.metrics = metrics;
+  self->state.health = std::move(health);
   auto& st = self->state;
   return {
     [&st](create_atom, const create_execution_args& a) {
@@ -67,18 +87,29 @@ backend_actor::behavior_type backend_actor_behavior(
       return timed(st, "ff_list_executions", [&](engine_backend& b) { return b.list_executions(a); });
     },
     [&st](acquire_atom, const acquire_args& a) {
-      return timed(st, "ff_acquire_next_in_lane",
-                   [&](engine_backend& b) { return b.acquire_next_in_lane(a); });
+      auto start = std::chrono::steady_clock::now();
+      auto r = timed(st, "ff_acquire_next_in_lane",
+                     [&](engine_backend& b) { return b.acquire_next_in_lane(a); });
+      if (r.ok && r.value.acquired && st.metrics) st.metrics->claim_from_grant(a.lane_id, since(start));
+      return r;
     },
     [&st](grant_atom, const acquire_args& a) {
       return timed(st, "ff_grant_next_in_lane",
                    [&](engine_backend& b) { return b.grant_next_in_lane(a); });
     },
     [&st](claim_atom, const claim_execution_args& a) {
-      return timed(st, "ff_claim_execution", [&](engine_backend& b) { return claim_any(b, a); });
+      auto start = std::chrono::steady_clock::now();
+      auto r = timed(st, "ff_claim_execution", [&](engine_backend& b) { return claim_any(b, a); });
+      if (r.ok && st.metrics) st.metrics->claim_from_grant(a.lane_id, since(start));
+      return r;
     },
     [&st](renew_atom, const renew_lease_args& a) {
-      return timed(st, "ff_renew_lease", [&](engine_backend& b) { return b.renew_lease(a); });
+      auto r = timed(st, "ff_renew_lease", [&](engine_backend& b) { return b.renew_lease(a); });
+      if (st.metrics)
+        st.metrics->lease_renewal(!r.ok                    ? std::string_view(r.error.code)
+                                  : r.value.cancel_requested ? "cancel_requested"
+                                                             : "ok");
+      return r;
     },
     [&st](complete_atom, const complete_args& a) {
       return timed(st, "ff_complete_execution",

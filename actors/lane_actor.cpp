@@ -149,7 +149,10 @@ template <class Promise>
 Promise admit(self_ptr self, dispatch_request req, bool grant_only, Promise promise) {
   auto& st = self->state;
   if (st.pending.size() >= st.bound) {
-    if (st.metrics) st.metrics->queue_rejected("lane");
+    if (st.metrics) {
+      st.metrics->queue_rejected("lane");
+      st.metrics->worker_at_capacity();
+    }
     using reply_type = std::conditional_t<
       std::is_same_v<Promise, caf::typed_response_promise<reply<grant_outcome>>>,
       reply<grant_outcome>, reply<acquire_outcome>>;
@@ -169,27 +172,92 @@ Promise admit(self_ptr self, dispatch_request req, bool grant_only, Promise prom
   return promise;
 }
 
+// How long a retired lane actor keeps forwarding: long enough for a
+// sender that looked it up just before it left the directory.
+constexpr auto retire_grace = std::chrono::seconds(1);
+
+// The lane actor now serving this lane (spawned if needed), or none.
+lane_actor successor(self_ptr self, lane_directory::lookup* why) {
+  auto dir = self->state.directory.lock();
+  if (!dir) {
+    *why = lane_directory::lookup::shutting_down;
+    return {};
+  }
+  return dir->get(self->state.lane, why);
+}
+
+engine_error lookup_error(lane_directory::lookup why, self_ptr self) {
+  if (why == lane_directory::lookup::too_many_lanes) {
+    auto dir = self->state.directory.lock();
+    return engine_error::resource_exhausted("lanes", dir ? dir->max_lanes() : 0);
+  }
+  return engine_error::unavailable("shutting down");
+}
+
+// A claim that reached a retired lane actor goes to its successor.
+template <class T, class Atom>
+caf::typed_response_promise<reply<T>> forward_claim(self_ptr self, Atom atom,
+                                                    dispatch_request req) {
+  auto promise = self->make_response_promise<reply<T>>();
+  lane_directory::lookup why{};
+  auto next = successor(self, &why);
+  if (!next) {
+    promise.deliver(reply<T>::failure(lookup_error(why, self)));
+    return promise;
+  }
+  self->request(next, caf::infinite, atom, std::move(req))
+    .then([promise](reply<T>& r) mutable { promise.deliver(std::move(r)); },
+          [promise](caf::error&) mutable {
+            promise.deliver(reply<T>::failure(engine_error::unavailable("lane actor stopped")));
+          });
+  return promise;
+}
+
+void arm_idle_check(self_ptr self) {
+  auto& st = self->state;
+  if (st.configured || st.idle_after.count() <= 0) return;
+  self->delayed_send(self, st.idle_after, tick_atom::value);
+}
+
+void touch(self_ptr self) { self->state.last_active = std::chrono::steady_clock::now(); }
+
 } // namespace
 
 lane_actor::behavior_type lane_actor_behavior(self_ptr self, std::string lane,
                                               std::shared_ptr<routing_table> table,
-                                              std::uint32_t bound, metrics_sink* metrics) {
+                                              lane_settings settings, metrics_sink* metrics,
+                                              std::weak_ptr<lane_directory> directory) {
   auto& st = self->state;
   st.lane = std::move(lane);
   st.table = std::move(table);
-  st.bound = bound;
+  st.bound = settings.bound;
+  st.configured = settings.configured;
+  st.idle_after = settings.idle_after;
   st.metrics = metrics;
+  st.directory = std::move(directory);
+  touch(self);
+  arm_idle_check(self);
   return {
-    [self](acquire_atom, dispatch_request& req) {
+    [self](acquire_atom a, dispatch_request& req) {
+      if (self->state.retired) return forward_claim<acquire_outcome>(self, a, std::move(req));
+      touch(self);
       return admit(self, std::move(req), false,
                    self->make_response_promise<reply<acquire_outcome>>());
     },
-    [self](grant_atom, dispatch_request& req) {
+    [self](grant_atom a, dispatch_request& req) {
+      if (self->state.retired) return forward_claim<grant_outcome>(self, a, std::move(req));
+      touch(self);
       return admit(self, std::move(req), true,
                    self->make_response_promise<reply<grant_outcome>>());
     },
-    [self](ready_atom, std::uint16_t partition) {
+    [self](ready_atom a, std::uint16_t partition) {
       auto& st = self->state;
+      if (st.retired) {
+        lane_directory::lookup why{};
+        if (auto next = successor(self, &why)) self->send(next, a, partition);
+        return;
+      }
+      touch(self);
       ++st.generation[partition];
       st.ready.insert(partition);
       std::vector<std::uint64_t> waiting;
@@ -211,6 +279,22 @@ lane_actor::behavior_type lane_actor_behavior(self_ptr self, std::string lane,
       if (it == self->state.pending.end()) return;
       it->second.expired = true;
       if (!it->second.in_flight) finish(self, id, nullptr);
+    },
+    [self](tick_atom) {
+      auto& st = self->state;
+      if (st.retired) {
+        self->quit();
+        return;
+      }
+      auto idle_for = std::chrono::steady_clock::now() - st.last_active;
+      bool idle = st.pending.empty() && st.ready.empty() && idle_for >= st.idle_after;
+      auto dir = st.directory.lock();
+      if (idle && dir && dir->retire(st.lane, caf::actor_cast<lane_actor>(self))) {
+        st.retired = true;
+        self->delayed_send(self, retire_grace, tick_atom::value);
+        return;
+      }
+      arm_idle_check(self);
     },
   };
 }

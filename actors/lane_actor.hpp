@@ -6,6 +6,11 @@
 // round-robin across the lane so work is taken fairly from every partition;
 // a claim that finds nothing parks until a partition reports new work or
 // its wait ends. The backend is never polled partition by partition.
+//
+// A lane that is not configured retires after an idle period with no ready
+// partition and no waiting claim: it leaves the lane directory, forwards
+// whatever still reaches it to its successor for a short grace period, and
+// stops. Work that arrives later spawns a fresh lane actor.
 
 #include <chrono>
 #include <cstdint>
@@ -15,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/lane_directory.hpp"
 #include "actors/messages.hpp"
 #include "actors/routing_table.hpp"
 #include "core/metrics_sink.hpp"
@@ -46,12 +52,25 @@ struct lane_state {
   std::uint16_t cursor = 0;                 // round-robin position
   std::map<std::uint64_t, pending_claim> pending;
   std::uint64_t next_id = 1;
+  // Retirement (lanes outside FF_LANES only).
+  bool configured = false;
+  std::chrono::milliseconds idle_after{0};
+  std::chrono::steady_clock::time_point last_active;
+  bool retired = false;                     // left the directory; forwarding
+  std::weak_ptr<lane_directory> directory;
   static inline const char* name = "ff.lane";
+};
+
+struct lane_settings {
+  std::uint32_t bound = 0;                  // claims served or parked at once
+  bool configured = false;                  // in FF_LANES: never retires
+  std::chrono::milliseconds idle_after{300'000}; // FF_LANE_IDLE_TIMEOUT_MS
 };
 
 lane_actor::behavior_type lane_actor_behavior(lane_actor::stateful_pointer<lane_state> self,
                                               std::string lane,
                                               std::shared_ptr<routing_table> table,
-                                              std::uint32_t bound, metrics_sink* metrics);
+                                              lane_settings settings, metrics_sink* metrics,
+                                              std::weak_ptr<lane_directory> directory);
 
 } // namespace ff

@@ -3,31 +3,67 @@
 // configured (FF_LANES) but executions may name any valid lane. Shared by
 // the partition actors (which report ready work) and the gateway (which
 // sends claims); safe to call from any thread.
+//
+// Lanes outside FF_LANES are bounded (FF_MAX_LANES counts every lane) and
+// retire when idle (lane_actor.hpp), so a client naming a new lane per
+// request cannot grow the node without limit, and the scanners, which walk
+// `names()`, cost what the lanes in use cost.
 
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "core/metrics_sink.hpp"
 
 namespace ff {
 
 class lane_directory {
 public:
-  using spawner = std::function<lane_actor(const std::string& lane)>;
+  // Spawns the actor of `lane`; `configured` lanes never retire.
+  using spawner = std::function<lane_actor(const std::string& lane, bool configured)>;
 
-  explicit lane_directory(spawner spawn) : spawn_(std::move(spawn)) {}
+  enum class lookup { found, shutting_down, too_many_lanes };
 
-  lane_actor get(const std::string& lane) {
+  lane_directory(spawner spawn, std::size_t max_lanes, metrics_sink* metrics = nullptr)
+      : spawn_(std::move(spawn)), max_lanes_(max_lanes), metrics_(metrics) {}
+
+  // Spawns the configured lanes (at boot); they count against max_lanes.
+  void configure(const std::vector<std::string>& lanes) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (const auto& lane : lanes) {
+      configured_.insert(lane);
+      if (!lanes_.count(lane) && spawn_) lanes_.emplace(lane, spawn_(lane, true));
+    }
+    report();
+  }
+
+  // The lane's actor, spawned on first use. Empty when shutting down or
+  // when the node already serves max_lanes lanes; `why` says which.
+  lane_actor get(const std::string& lane, lookup* why = nullptr) {
     std::lock_guard<std::mutex> guard(mutex_);
     auto it = lanes_.find(lane);
-    if (it != lanes_.end()) return it->second;
-    if (!spawn_) return lane_actor{}; // shutting down
-    auto actor = spawn_(lane);
+    if (it != lanes_.end()) return answer(why, lookup::found, it->second);
+    if (!spawn_) return answer(why, lookup::shutting_down, {});
+    if (lanes_.size() >= max_lanes_) return answer(why, lookup::too_many_lanes, {});
+    auto actor = spawn_(lane, configured_.count(lane) > 0);
     lanes_.emplace(lane, actor);
-    return actor;
+    report();
+    return answer(why, lookup::found, actor);
+  }
+
+  // Forgets `lane` if it is still served by `actor` (a retiring lane actor
+  // calls this; the next get() spawns a fresh one). Configured lanes stay.
+  bool retire(const std::string& lane, const lane_actor& actor) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto it = lanes_.find(lane);
+    if (it == lanes_.end() || it->second != actor || configured_.count(lane)) return false;
+    lanes_.erase(it);
+    report();
+    return true;
   }
 
   std::vector<lane_actor> all() {
@@ -37,13 +73,15 @@ public:
     return out;
   }
 
-  // The lanes seen so far (configured ones are registered at boot).
+  // The lanes served now: the configured ones and those in recent use.
   std::vector<std::string> names() {
     std::lock_guard<std::mutex> guard(mutex_);
     std::vector<std::string> out;
     for (auto& [name, actor] : lanes_) out.push_back(name);
     return out;
   }
+
+  std::size_t max_lanes() const { return max_lanes_; }
 
   // Forgets every lane actor (at shutdown), returning them to be stopped.
   std::vector<lane_actor> clear() {
@@ -56,8 +94,19 @@ public:
   }
 
 private:
+  static lane_actor answer(lookup* why, lookup what, lane_actor actor) {
+    if (why) *why = what;
+    return actor;
+  }
+  void report() {
+    if (metrics_) metrics_->lanes_served(lanes_.size());
+  }
+
   std::mutex mutex_;
   spawner spawn_;
+  std::size_t max_lanes_;
+  metrics_sink* metrics_;
+  std::set<std::string> configured_;
   std::map<std::string, lane_actor> lanes_;
 };
 

@@ -155,7 +155,8 @@ using lane_actor = caf::typed_actor<
   caf::replies_to<acquire_atom, dispatch_request>::with<reply<acquire_outcome>>,
   caf::replies_to<grant_atom, dispatch_request>::with<reply<grant_outcome>>,
   caf::reacts_to<ready_atom, std::uint16_t>,
-  caf::reacts_to<expire_atom, std::uint64_t>, caf::reacts_to<drain_atom>>;
+  caf::reacts_to<expire_atom, std::uint64_t>, caf::reacts_to<drain_atom>,
+  caf::reacts_to<tick_atom>>;
 
 // Registers every message type above with the actor system.
 void add_message_types(caf::actor_system_config& cfg);

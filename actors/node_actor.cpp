@@ -12,7 +12,8 @@ using node_ptr = caf::stateful_actor<node_state>*;
 
 backend_actor spawn_backend(node_ptr self) {
   return self->spawn<caf::detached + caf::monitored>(backend_actor_behavior, self->state.factory,
-                                                     self->state.metrics);
+                                                     self->state.metrics,
+                                                     self->state.settings.health);
 }
 
 partition_actor spawn_partition(node_ptr self, std::uint16_t p) {
@@ -76,10 +77,11 @@ caf::behavior node_actor_behavior(caf::stateful_actor<node_state>* self, node_se
   for (std::uint32_t p = 0; p < st.settings.flow_partitions; ++p)
     st.current.partitions.push_back(spawn_partition(self, static_cast<std::uint16_t>(p)));
   publish(self);
-  for (const auto& lane : st.settings.lanes) st.lanes->get(lane);
+  st.lanes->configure(st.settings.lanes);
   rebuild_ready_sets(self);
   for (const auto& s : st.settings.scanners)
-    st.scanners.push_back(self->spawn(scanner_actor_behavior, s, st.table, st.lanes, st.metrics));
+    st.scanners.push_back(
+      self->spawn(scanner_actor_behavior, s, st.table, st.lanes, st.metrics, st.settings.health));
 
   self->set_down_handler([self](caf::down_msg& msg) { respawn(self, msg.source); });
   // On shutdown, take the children down with the node.

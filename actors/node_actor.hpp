@@ -25,6 +25,7 @@ struct node_settings {
   std::uint32_t partition_queue_bound = 1024;
   std::vector<std::string> lanes{"default"};
   std::vector<scanner_settings> scanners;
+  std::shared_ptr<store_health> health;
 };
 
 struct node_state {

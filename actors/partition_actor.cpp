@@ -36,28 +36,44 @@ struct no_hint {
   void operator()(self_ptr, const T&) const {}
 };
 
+// Who asked: the front door's requests share the partition's bound; the
+// scanners and the boot count have capacity of their own, so an overloaded
+// front door never delays lease expiry, timeouts or promotions.
+enum class admission { request, background };
+
+// At most this many scanner batches queued per partition: one per scanner
+// kind, with room for the boot count.
+constexpr std::uint32_t background_bound = 16;
+
 // Sends one operation to the partition's backend actor unless the
-// partition already has `bound` operations queued; `on_success` sees the
-// answer before the caller does (to send lane hints).
+// partition already has its bound of operations queued; `on_success` sees
+// the answer before the caller does (to send lane hints).
 template <class T, class OnSuccess, class... Ts>
 void forward_into(self_ptr self, caf::typed_response_promise<reply<T>> promise,
-                  OnSuccess on_success, Ts&&... msg) {
+                  admission who, OnSuccess on_success, Ts&&... msg) {
   auto& st = self->state;
-  if (st.in_flight >= st.bound) {
-    if (st.metrics) st.metrics->queue_rejected("partition");
-    promise.deliver(reply<T>::failure(engine_error::resource_exhausted("partition", st.bound)));
+  auto& in_flight = who == admission::request ? st.in_flight : st.background_in_flight;
+  const auto bound = who == admission::request ? st.bound : background_bound;
+  if (in_flight >= bound) {
+    const char* pool = who == admission::request ? "partition" : "partition_background";
+    if (st.metrics) st.metrics->queue_rejected(pool);
+    promise.deliver(reply<T>::failure(engine_error::resource_exhausted(pool, bound)));
     return;
   }
-  ++st.in_flight;
+  ++in_flight;
   self->request(st.backend, caf::infinite, std::forward<Ts>(msg)...)
     .then(
-      [self, promise, on_success](reply<T>& r) mutable {
-        --self->state.in_flight;
+      [self, promise, on_success, who](reply<T>& r) mutable {
+        --(who == admission::request ? self->state.in_flight : self->state.background_in_flight);
         if (r.ok) on_success(self, r.value);
+        // A lease-bound call that found its lease expired has just put the
+        // execution back in its lane's queue (before the expiry scanner
+        // could): the lane must hear of it, though the call failed.
+        else if (r.error.code == "lease_expired") tell_all_lanes(self);
         promise.deliver(std::move(r));
       },
-      [self, promise](caf::error& err) mutable {
-        --self->state.in_flight;
+      [self, promise, who](caf::error& err) mutable {
+        --(who == admission::request ? self->state.in_flight : self->state.background_in_flight);
         promise.deliver(reply<T>::failure(
           engine_error::unavailable("backend actor: " + self->system().render(err))));
       });
@@ -67,7 +83,15 @@ template <class T, class OnSuccess, class... Ts>
 caf::typed_response_promise<reply<T>> forward(self_ptr self, OnSuccess on_success,
                                               Ts&&... msg) {
   auto promise = self->template make_response_promise<reply<T>>();
-  forward_into<T>(self, promise, on_success, std::forward<Ts>(msg)...);
+  forward_into<T>(self, promise, admission::request, on_success, std::forward<Ts>(msg)...);
+  return promise;
+}
+
+template <class T, class OnSuccess, class... Ts>
+caf::typed_response_promise<reply<T>> forward_background(self_ptr self, OnSuccess on_success,
+                                                         Ts&&... msg) {
+  auto promise = self->template make_response_promise<reply<T>>();
+  forward_into<T>(self, promise, admission::background, on_success, std::forward<Ts>(msg)...);
   return promise;
 }
 
@@ -225,12 +249,12 @@ partition_actor::behavior_type partition_actor_behavior(
       return forward<stream_frames>(self, no_hint{}, a, std::move(args));
     },
     [self](scan_atom a, scan_kind kind, scan_args& args) {
-      return forward<scan_outcome>(
+      return forward_background<scan_outcome>(
         self, [](self_ptr s, const scan_outcome& out) { tell_lanes_of(s, out); }, a, kind,
         std::move(args));
     },
     [self](count_atom a, std::uint16_t p, std::vector<std::string>& lanes) {
-      return forward<std::vector<lane_count>>(
+      return forward_background<std::vector<lane_count>>(
         self,
         [](self_ptr s, const std::vector<lane_count>& counts) {
           for (const auto& c : counts)
@@ -246,7 +270,8 @@ partition_actor::behavior_type partition_actor_behavior(
           promise.deliver(reply<suspend_outcome>::failure(minted.error()));
           return;
         }
-        forward_into<suspend_outcome>(self, promise, no_hint{}, a, std::move(args));
+        forward_into<suspend_outcome>(self, promise, admission::request, no_hint{}, a,
+                                      std::move(args));
       });
       return promise;
     },
@@ -262,7 +287,8 @@ partition_actor::behavior_type partition_actor_behavior(
           return;
         }
         args.waitpoint_token = std::move(*token);
-        forward_into<waitpoint_binding>(self, promise, no_hint{}, a, std::move(args));
+        forward_into<waitpoint_binding>(self, promise, admission::request, no_hint{}, a,
+                                        std::move(args));
       });
       return promise;
     },
@@ -277,7 +303,7 @@ partition_actor::behavior_type partition_actor_behavior(
                       return;
                     }
                     forward_into<deliver_signal_outcome>(
-                      self, promise,
+                      self, promise, admission::request,
                       [](self_ptr s, const deliver_signal_outcome& out) {
                         if (out.became_eligible) tell_lane(s, out.lane_id);
                       },

@@ -21,7 +21,8 @@ struct partition_state {
   std::uint16_t partition = 0;
   backend_actor backend;
   std::uint32_t bound = 0;     // most operations queued at once
-  std::uint32_t in_flight = 0; // sent to the backend, not yet answered
+  std::uint32_t in_flight = 0; // requests sent to the backend, not yet answered
+  std::uint32_t background_in_flight = 0; // scanner batches and boot counts, bounded apart
   metrics_sink* metrics = nullptr;
   std::shared_ptr<lane_directory> lanes;
   // The partition's waitpoint secret ring, cached: tokens are minted and

@@ -4,8 +4,10 @@
 
 namespace ff {
 
-call_watchdog::call_watchdog(std::chrono::milliseconds sweep_every)
-    : sweep_every_(sweep_every), thread_([this] { sweep_loop(); }) {}
+call_watchdog::call_watchdog(std::chrono::milliseconds sweep_every,
+                             std::function<bool()> store_down)
+    : sweep_every_(sweep_every), store_down_(std::move(store_down)),
+      thread_([this] { sweep_loop(); }) {}
 
 call_watchdog::~call_watchdog() { stop(); }
 
@@ -36,7 +38,7 @@ void call_watchdog::stop() {
 }
 
 void call_watchdog::sweep_loop() {
-  std::vector<std::shared_ptr<pending_call>> batch, keep, expired;
+  std::vector<std::shared_ptr<pending_call>> batch, keep, expired, lost;
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     stop_cv_.wait_for(lock, sweep_every_, [this] { return stopping_; });
@@ -44,9 +46,11 @@ void call_watchdog::sweep_loop() {
     batch.swap(calls_);
     lock.unlock();
     auto now = std::chrono::steady_clock::now();
+    const bool store_down = store_down_ && store_down_();
     for (auto& c : batch) {
       if (c->taken()) continue;  // answered: forget it
       if (c->deadline() <= now) expired.push_back(std::move(c));
+      else if (store_down) lost.push_back(std::move(c));
       else keep.push_back(std::move(c));
     }
     batch.clear();
@@ -54,6 +58,9 @@ void call_watchdog::sweep_loop() {
     for (auto& c : expired)
       if (c->take()) c->expire();
     expired.clear();
+    for (auto& c : lost)
+      if (c->take()) c->store_lost();
+    lost.clear();
     lock.lock();
     calls_.insert(calls_.end(), std::make_move_iterator(keep.begin()),
                   std::make_move_iterator(keep.end()));

@@ -49,6 +49,9 @@ public:
   bool taken() const { return done_.load(std::memory_order_acquire); }
   // Called by the watchdog once the deadline passed and nobody took the call.
   virtual void expire() = 0;
+  // Called by the watchdog when the store went down with the call open: it
+  // would only wait behind a dead connection.
+  virtual void store_lost() { expire(); }
 
 private:
   std::chrono::steady_clock::time_point deadline_;
@@ -57,7 +60,10 @@ private:
 
 class call_watchdog {
 public:
-  explicit call_watchdog(std::chrono::milliseconds sweep_every);
+  // `store_down`, when given, is asked at every sweep: while it holds, every
+  // open call ends at once through store_lost().
+  explicit call_watchdog(std::chrono::milliseconds sweep_every,
+                         std::function<bool()> store_down = {});
   ~call_watchdog();
   call_watchdog(const call_watchdog&) = delete;
   call_watchdog& operator=(const call_watchdog&) = delete;
@@ -70,6 +76,7 @@ private:
   void sweep_loop();
 
   std::chrono::milliseconds sweep_every_;
+  std::function<bool()> store_down_;
   std::mutex mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

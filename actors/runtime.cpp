@@ -10,6 +10,7 @@
 #include "actors/lane_actor.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/relay_pool.hpp"
+#include "actors/store_probe_actor.hpp"
 
 namespace ff {
 
@@ -43,9 +44,10 @@ class caf_gateway final : public engine_gateway {
 public:
   caf_gateway(caf::actor_system& sys, relay_pool& relays, call_watchdog& watchdog,
               std::shared_ptr<routing_table> table, std::shared_ptr<lane_directory> lanes,
-              backend_factory factory, metrics_sink& metrics, const node_config& cfg)
+              std::shared_ptr<store_health> health, backend_factory factory,
+              metrics_sink& metrics, const node_config& cfg)
       : sys_(sys), relays_(relays), watchdog_(watchdog), table_(std::move(table)),
-        lanes_(std::move(lanes)),
+        lanes_(std::move(lanes)), health_(std::move(health)),
         factory_(std::move(factory)), metrics_(metrics), partitions_(cfg.flow_partitions),
         timeout_(cfg.request_timeout_ms), stream_ops_(cfg.max_concurrent_stream_ops),
         grace_ms_(cfg.waitpoint_hmac_grace_ms) {}
@@ -77,8 +79,15 @@ public:
     }
     to_partition<execution_page>(p, std::move(done), list_atom::value, std::move(args));
   }
+  // Answered from the prober's last word, never by asking the store: a
+  // health check must answer at once even when the store hangs.
   void ping(callback<unit> done) override {
-    to_backend<unit>(std::move(done), ping_atom::value);
+    auto status = health_->snapshot();
+    if (!status.up) {
+      done(engine_error::store_unavailable(status.reason));
+      return;
+    }
+    done(unit{});
   }
 
   void acquire(dispatch_request req, callback<acquire_outcome> done) override {
@@ -145,7 +154,8 @@ public:
     if (!stream_ops_.try_acquire()) return refuse_stream_op(done);
     // A tail blocks its connection for up to block_ms: it gets a backend
     // actor (and connection) of its own, gone when the tail is answered.
-    auto tailer = sys_.spawn<caf::detached>(backend_actor_behavior, factory_, &metrics_);
+    if (health_->down()) return done(engine_error::store_unavailable(health_->snapshot().reason));
+    auto tailer = sys_.spawn<caf::detached>(backend_actor_behavior, factory_, &metrics_, health_);
     auto wait = std::chrono::milliseconds(args.block_ms) + timeout_;
     ask<stream_frames>(tailer, wait,
                        [tailer, done = release_stream_op(std::move(done))](
@@ -271,9 +281,15 @@ private:
   template <class T, class Atom>
   void to_lane(dispatch_request req, callback<T> done, Atom atom) {
     req.wait_ms = std::min(req.wait_ms, max_wait_ms);
-    auto lane = lanes_->get(req.lane_id);
+    lane_directory::lookup why{};
+    auto lane = lanes_->get(req.lane_id, &why);
     if (!lane) {
-      done(engine_error::unavailable("shutting down"));
+      if (why == lane_directory::lookup::too_many_lanes) {
+        metrics_.queue_rejected("lanes");
+        done(engine_error::resource_exhausted("lanes", lanes_->max_lanes()));
+      } else {
+        done(engine_error::unavailable("shutting down"));
+      }
       return;
     }
     auto wait = std::chrono::milliseconds(req.wait_ms) + timeout_;
@@ -290,6 +306,9 @@ private:
       if (take()) done_(std::move(r));
     }
     void expire() override { done_(engine_error::timeout("no answer from the engine in time")); }
+    void store_lost() override {
+      done_(engine_error::store_unavailable("the store stopped answering while the call was open"));
+    }
 
   private:
     callback<T> done_;
@@ -297,6 +316,11 @@ private:
 
   template <class T, class Handle, class... Ts>
   void ask(const Handle& target, std::chrono::milliseconds timeout, callback<T> done, Ts... msg) {
+    // Fail fast while the store is down rather than queue behind it.
+    if (health_->down()) {
+      done(engine_error::store_unavailable(health_->snapshot().reason));
+      return;
+    }
     auto call = std::make_shared<gateway_call<T>>(timeout, std::move(done));
     watchdog_.watch(call);
     // Runs once, so the arguments (payloads included) move into the message.
@@ -320,6 +344,7 @@ private:
   call_watchdog& watchdog_;
   std::shared_ptr<routing_table> table_;
   std::shared_ptr<lane_directory> lanes_;
+  std::shared_ptr<store_health> health_;
   backend_factory factory_;
   metrics_sink& metrics_;
   std::uint16_t partitions_;
@@ -375,40 +400,53 @@ struct actor_runtime::impl {
   caf::actor_system system;
   std::shared_ptr<routing_table> table = std::make_shared<routing_table>();
   std::shared_ptr<lane_directory> lanes;
+  std::shared_ptr<store_health> health = std::make_shared<store_health>();
   caf::actor node;
-  // Sweeps a few times a second: deadlines are tens of seconds.
-  call_watchdog watchdog{std::chrono::milliseconds(100)};
+  caf::actor prober;
+  // Sweeps a few times a second: deadlines are tens of seconds. While the
+  // store is down, open calls end at once instead of waiting behind it.
+  call_watchdog watchdog{std::chrono::milliseconds(100), [h = health] { return h->down(); }};
   std::unique_ptr<relay_pool> relays;
   std::unique_ptr<caf_gateway> gateway;
   bool stopped = false;
 
-  impl(const node_config& c, backend_factory factory, metrics_sink& metrics)
+  impl(const node_config& c, backend_factory factory, backend_factory probe_factory,
+       metrics_sink& metrics)
       : system(configure(cfg)) {
-    auto bound = c.partition_queue_bound;
+    prober = system.spawn<caf::detached>(store_probe_actor_behavior, std::move(probe_factory),
+                                         health, store_probe_settings{});
+    lane_settings lane_base;
+    lane_base.bound = c.partition_queue_bound;
+    lane_base.idle_after = std::chrono::milliseconds(c.lane_idle_timeout_ms);
     lanes = std::make_shared<lane_directory>(
-      [this, bound, m = &metrics](const std::string& lane) {
-        return system.spawn(lane_actor_behavior, lane, table, bound, m);
-      });
+      [this, lane_base, m = &metrics](const std::string& lane, bool configured) {
+        auto s = lane_base;
+        s.configured = configured;
+        return system.spawn(lane_actor_behavior, lane, table, s, m,
+                            std::weak_ptr<lane_directory>(lanes));
+      },
+      c.max_lanes, &metrics);
     node_settings settings;
     settings.flow_partitions = c.flow_partitions;
     settings.backend_pool_size = c.backend_pool_size;
     settings.partition_queue_bound = c.partition_queue_bound;
     settings.lanes = c.lanes;
     settings.scanners = scanners_from(c);
+    settings.health = health;
     node = system.spawn(node_actor_behavior, settings, factory, &metrics, table, lanes);
     // The node actor publishes its routing table from its first behavior;
     // wait for it so no request sees an empty table.
     for (int i = 0; i < 5000 && !table->snapshot(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     relays = std::make_unique<relay_pool>(system, std::max<std::size_t>(c.http_threads, 1));
-    gateway = std::make_unique<caf_gateway>(system, *relays, watchdog, table, lanes,
+    gateway = std::make_unique<caf_gateway>(system, *relays, watchdog, table, lanes, health,
                                             std::move(factory), metrics, c);
   }
 };
 
 actor_runtime::actor_runtime(const node_config& cfg, backend_factory factory,
-                             metrics_sink& metrics)
-    : impl_(std::make_unique<impl>(cfg, std::move(factory), metrics)) {}
+                             backend_factory probe_factory, metrics_sink& metrics)
+    : impl_(std::make_unique<impl>(cfg, std::move(factory), std::move(probe_factory), metrics)) {}
 
 actor_runtime::~actor_runtime() { shutdown(); }
 
@@ -423,6 +461,7 @@ void actor_runtime::shutdown() {
   impl_->stopped = true;
   impl_->relays->stop();
   impl_->watchdog.stop();
+  caf::anon_send_exit(impl_->prober, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->node, caf::exit_reason::user_shutdown);
   impl_->system.await_all_actors_done();
 }

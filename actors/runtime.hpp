@@ -15,8 +15,10 @@ namespace ff {
 class actor_runtime {
 public:
   // Spawns the node actor, which spawns the backend pool (each actor builds
-  // its connection with `factory`) and the partition actors.
-  actor_runtime(const node_config& cfg, backend_factory factory, metrics_sink& metrics);
+  // its connection with `factory`) and the partition actors, and the store
+  // prober, whose connection `probe_factory` builds (short timeouts).
+  actor_runtime(const node_config& cfg, backend_factory factory, backend_factory probe_factory,
+                metrics_sink& metrics);
   ~actor_runtime();
   actor_runtime(const actor_runtime&) = delete;
   actor_runtime& operator=(const actor_runtime&) = delete;

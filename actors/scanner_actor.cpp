@@ -71,8 +71,10 @@ void launch_next(self_ptr self, const std::shared_ptr<const routes>& snap) {
 
 caf::behavior scanner_actor_behavior(self_ptr self, scanner_settings settings,
                                      std::shared_ptr<routing_table> table,
-                                     std::shared_ptr<lane_directory> lanes, metrics_sink* metrics) {
+                                     std::shared_ptr<lane_directory> lanes, metrics_sink* metrics,
+                                     std::shared_ptr<store_health> health) {
   auto& st = self->state;
+  st.health = std::move(health);
   st.settings = std::move(settings);
   st.table = std::move(table);
   st.lanes = std::move(lanes);
@@ -83,6 +85,11 @@ caf::behavior scanner_actor_behavior(self_ptr self, scanner_settings settings,
       auto& st = self->state;
       auto snap = st.table->snapshot();
       if (!snap) return;
+      // Every batch would fail and log: wait for the store instead.
+      if (st.health && st.health->down()) {
+        self->delayed_send(self, st.settings.interval, tick_atom::value);
+        return;
+      }
       st.next_partition = 0;
       st.changed = 0;
       st.errors = 0;

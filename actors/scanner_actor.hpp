@@ -15,6 +15,7 @@
 #include "actors/messages.hpp"
 #include "actors/routing_table.hpp"
 #include "core/metrics_sink.hpp"
+#include "core/store_health.hpp"
 
 namespace ff {
 
@@ -30,6 +31,7 @@ struct scanner_state {
   std::shared_ptr<routing_table> table;
   std::shared_ptr<lane_directory> lanes; // every lane known to the node
   metrics_sink* metrics = nullptr;
+  std::shared_ptr<store_health> health;  // a pass is skipped while the store is down
   // The pass in progress.
   std::uint16_t next_partition = 0;
   std::uint32_t outstanding = 0;
@@ -43,6 +45,7 @@ struct scanner_state {
 caf::behavior scanner_actor_behavior(caf::stateful_actor<scanner_state>* self,
                                      scanner_settings settings,
                                      std::shared_ptr<routing_table> table,
-                                     std::shared_ptr<lane_directory> lanes, metrics_sink* metrics);
+                                     std::shared_ptr<lane_directory> lanes, metrics_sink* metrics,
+                                     std::shared_ptr<store_health> health);
 
 } // namespace ff

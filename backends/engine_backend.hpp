@@ -54,6 +54,10 @@ public:
 
   // Liveness of the store (healthz).
   virtual expected<unit> ping() = 0;
+  // Closes the connection (the next call opens a fresh one): after the
+  // store was unreachable, a connection from before may be dead without
+  // knowing it, and its first call would fail.
+  virtual void drop_connection() = 0;
 
   virtual expected<create_execution_outcome> create_execution(const create_execution_args& args) = 0;
   // Not found -> engine_error of kind not_found (code execution_not_found).

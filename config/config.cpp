@@ -432,6 +432,12 @@ node_config read_settings(const env_reader& env, const command_line& cl) {
   env.number("FF_BACKEND_POOL_SIZE", cfg.backend_pool_size, 1);
   env.number("FF_PARTITION_QUEUE_BOUND", cfg.partition_queue_bound, 1);
   env.number("FF_REQUEST_TIMEOUT_MS", cfg.request_timeout_ms, 1);
+  env.number("FF_STORE_COMMAND_TIMEOUT_MS", cfg.store_command_timeout_ms, 1);
+  env.number("FF_MAX_LANES", cfg.max_lanes, 1);
+  env.number("FF_LANE_IDLE_TIMEOUT_MS", cfg.lane_idle_timeout_ms, 1);
+  if (cfg.max_lanes < cfg.lanes.size())
+    reject("FF_MAX_LANES", "must be at least the number of lanes in FF_LANES (" +
+                               std::to_string(cfg.lanes.size()) + ")");
   env.non_empty_text("FF_DATA_DIR", cfg.data_dir);
   if (cl.data_dir) {
     if (cl.data_dir->empty()) reject("--data-dir", "must not be empty");
@@ -589,6 +595,9 @@ std::string describe_config(const node_config& cfg) {
   line("FF_FORCE_LUA_RELOAD", on_off(cfg.force_lua_reload));
   line("FF_PARTITION_QUEUE_BOUND", cfg.partition_queue_bound);
   line("FF_REQUEST_TIMEOUT_MS", cfg.request_timeout_ms);
+  line("FF_STORE_COMMAND_TIMEOUT_MS", cfg.store_command_timeout_ms);
+  line("FF_MAX_LANES", cfg.max_lanes);
+  line("FF_LANE_IDLE_TIMEOUT_MS", cfg.lane_idle_timeout_ms);
   for (const auto& [name, ms] : cfg.scanner_intervals_ms) {
     // Shown in the variable's own unit, so the line can be pasted back.
     if (in_seconds(name) && ms % 1000 == 0)

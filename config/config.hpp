@@ -51,9 +51,17 @@ struct node_config {
   std::uint32_t backend_pool_size = default_backend_pool_size();
   bool force_lua_reload = false;
 
+  // Lanes outside FF_LANES: at most this many lanes in all (429 beyond),
+  // and an unused one retires after this long with no work and no claims.
+  std::uint32_t max_lanes = 10000;            // FF_MAX_LANES
+  std::uint32_t lane_idle_timeout_ms = 300000; // FF_LANE_IDLE_TIMEOUT_MS
+
   // Backpressure: queued requests per partition actor before 429.
   std::uint32_t partition_queue_bound = 1024; // FF_PARTITION_QUEUE_BOUND
   std::uint32_t request_timeout_ms = 30000;   // FF_REQUEST_TIMEOUT_MS: actor ask timeout
+  // FF_STORE_COMMAND_TIMEOUT_MS: how long one store call may take before the
+  // connection is dropped and the call answers 503.
+  std::uint32_t store_command_timeout_ms = 5000;
 
   // Scanner intervals (ms); names follow rest-api.md §4.
   std::map<std::string, std::uint64_t> scanner_intervals_ms;

@@ -45,6 +45,12 @@ engine_error engine_error::unavailable(std::string op) {
   return make(error_kind::unavailable, "unavailable", std::move(op), false);
 }
 
+engine_error engine_error::store_unavailable(std::string reason) {
+  engine_error e = make(error_kind::unavailable, "store_unavailable", std::move(reason), true);
+  e.message = "store unavailable: " + e.detail;
+  return e;
+}
+
 engine_error engine_error::transport(std::string detail) {
   return make(error_kind::transport, "transport", std::move(detail), true);
 }

@@ -16,9 +16,9 @@ enum class error_kind : std::uint8_t {
   contention,         // 409 / 429 / 500 by code, see classify_store_error
   state,              // 409, never retryable
   resource_exhausted, // 429 with Retry-After: a bounded queue or permit pool is full
-  unavailable,        // 503: shutting down, or the backend lacks the operation
-  transport,          // 500: the backend connection failed (retryable)
-  timeout,            // 500: no answer in time (retryable)
+  unavailable,        // 503: shutting down, the store is down, or the backend lacks the operation
+  transport,          // 503: the backend connection failed (retryable)
+  timeout,            // 503: no answer in time (retryable)
   internal,           // 500: a bug or corrupt data
 };
 
@@ -39,6 +39,8 @@ struct engine_error {
   static engine_error not_found(std::string message);
   static engine_error resource_exhausted(std::string pool, std::uint64_t max);
   static engine_error unavailable(std::string op);
+  // The store cannot be reached right now (retryable, 503 with Retry-After).
+  static engine_error store_unavailable(std::string reason);
   static engine_error transport(std::string detail);
   static engine_error timeout(std::string detail);
   static engine_error internal(std::string detail);

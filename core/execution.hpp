@@ -8,12 +8,25 @@
 #include <string>
 #include <vector>
 
+#include "core/expected.hpp"
+
 namespace ff {
 
 // Priority is clamped into this range by every backend (keeps the queue
 // score `created_at - priority * 10^12` exact in a double).
 constexpr std::int32_t min_priority = 0;
 constexpr std::int32_t max_priority = 9000;
+// The longest retry backoff a policy may ask for (365 days): create refuses
+// more, and the store clamps to it, so a retry time is always exact.
+constexpr std::uint64_t max_retry_delay_ms = 31'536'000'000ULL;
+// Bounds of an exponential backoff's multiplier.
+constexpr double min_backoff_multiplier = 1.0;
+constexpr double max_backoff_multiplier = 1000.0;
+
+// The largest epoch-ms time the store holds exactly (15 digits, about the
+// year 33658): later delays and deadlines are refused at create.
+constexpr std::int64_t max_epoch_ms = 999'999'999'999'999LL;
+
 // Creation idempotency keys are remembered this long.
 constexpr std::int64_t idempotency_ttl_ms = 86'400'000;
 
@@ -55,6 +68,15 @@ struct state_vector {
   std::string public_state;
 };
 
+// Checks the enum fields of a stored state vector (rest-api.md §2.2); the
+// error names the first field that holds something else (store corruption).
+expected<unit> validate_state_vector(const state_vector& v);
+
+// The client-visible label of a state vector (execution-model.md §3.3 with
+// decisions.md §3: capability, lane and operator blocks show `waiting`,
+// budget and quota blocks `rate_limited`).
+std::string derive_public_state(const state_vector& v);
+
 struct execution_info {
   std::string execution_id;
   std::string namespace_name;
@@ -68,6 +90,14 @@ struct execution_info {
   std::uint32_t current_attempt_index = 0;
   std::string flow_id;            // empty = not a flow member (null on the wire)
   std::string blocking_detail;
+  // What operators look for: the last failure (code, message, and the raw
+  // JSON `details` the worker sent), the progress report, the cancel reason.
+  std::string last_error_code;
+  std::string last_error_message;
+  std::string last_error_details; // raw JSON text; empty = none
+  std::int32_t progress_pct = -1; // -1 = never reported
+  std::string progress_message;
+  std::string cancel_reason;      // empty = not cancelled with a reason
 };
 
 struct list_executions_args {
@@ -109,7 +139,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, execution_info& x) {
   return f(x.execution_id, x.namespace_name, x.lane_id, x.priority, x.execution_kind, x.state,
            x.created_at, x.started_at, x.completed_at, x.current_attempt_index, x.flow_id,
-           x.blocking_detail);
+           x.blocking_detail, x.last_error_code, x.last_error_message, x.last_error_details,
+           x.progress_pct, x.progress_message, x.cancel_reason);
 }
 
 template <class Inspector>

@@ -159,6 +159,7 @@ struct fail_args {
   lease_fence fence;
   std::string failure_reason;
   std::string failure_category;
+  std::string failure_details;    // the worker's error.details as raw JSON; empty = none
   bool retryable = true;          // false = terminal regardless of the retry policy
   std::string source = "worker";
 };
@@ -329,8 +330,8 @@ typename Inspector::result_type inspect(Inspector& f, complete_outcome& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fail_args& x) {
-  return f(x.execution_id, x.fence, x.failure_reason, x.failure_category, x.retryable,
-           x.source);
+  return f(x.execution_id, x.fence, x.failure_reason, x.failure_category, x.failure_details,
+           x.retryable, x.source);
 }
 
 template <class Inspector>

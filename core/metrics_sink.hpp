@@ -2,6 +2,7 @@
 // Where lower layers report measurements. The Prometheus implementation
 // lives in http/ (which serves /metrics); lower layers see only this.
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -18,6 +19,15 @@ public:
   // took, how many executions it changed, how many partition batches failed.
   virtual void scanner_cycle(std::string_view scanner, double seconds, std::uint64_t changed,
                              std::uint64_t errors) = 0;
+  // How many lanes the node serves now (configured plus those in use).
+  virtual void lanes_served(std::size_t lanes) = 0;
+  // A grant turned into a held lease (acquire, or a claim of a grant): how
+  // long the store took.
+  virtual void claim_from_grant(std::string_view lane, double seconds) = 0;
+  // A lease renewal and its outcome (ok, cancel_requested, or the refusal code).
+  virtual void lease_renewal(std::string_view outcome) = 0;
+  // A claim refused because the lane already holds its bound of waiting claims.
+  virtual void worker_at_capacity() = 0;
 };
 
 // Discards everything; for tests and tools.
@@ -26,6 +36,10 @@ public:
   void backend_call(std::string_view, double, bool) override {}
   void queue_rejected(std::string_view) override {}
   void scanner_cycle(std::string_view, double, std::uint64_t, std::uint64_t) override {}
+  void lanes_served(std::size_t) override {}
+  void claim_from_grant(std::string_view, double) override {}
+  void lease_renewal(std::string_view) override {}
+  void worker_at_capacity() override {}
 };
 
 } // namespace ff

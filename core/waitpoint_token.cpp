@@ -62,23 +62,27 @@ std::string mac_hex(std::string_view secret_hex, std::string_view eid, std::stri
 
 engine_error token_error(const char* code) { return classify_store_error(code, ""); }
 
-// The secret a token's kid may use at now_ms, or nullptr.
-const hmac_kid* usable_kid(const hmac_ring& ring, const std::string& kid, std::int64_t now_ms) {
-  auto it = ring.kids.find(kid);
-  if (it == ring.kids.end())
-    return nullptr;
-  if (kid == ring.current_kid)
-    return &it->second;
-  // A retired kid works for its grace period only.
-  if (it->second.expires_at_ms <= 0 || now_ms > it->second.expires_at_ms)
-    return nullptr;
-  return &it->second;
+// A retired kid works for its grace period only.
+bool kid_expired(const hmac_ring& ring, const std::string& kid, const hmac_kid& k,
+                 std::int64_t now_ms) {
+  return kid != ring.current_kid && (k.expires_at_ms <= 0 || now_ms > k.expires_at_ms);
+}
+
+// A typed answer for a secret the operator installed wrong: the node cannot
+// mint tokens until it is fixed, which is no fault of the caller.
+engine_error bad_secret(const std::string& detail) {
+  engine_error e;
+  e.kind = error_kind::unavailable;
+  e.code = "waitpoint_secret_invalid";
+  e.detail = detail;
+  e.message = "waitpoint secret unusable: " + detail;
+  return e;
 }
 
 } // namespace
 
 bool is_valid_hmac_kid(std::string_view kid) {
-  if (kid.empty() || kid.size() > 64)
+  if (kid.empty() || kid.size() > max_hmac_kid_bytes)
     return false;
   for (char c : kid)
     if (c <= 0x20 || c >= 0x7f || c == ':')
@@ -108,11 +112,10 @@ expected<std::string> mint_waitpoint_token(const hmac_ring& ring, std::string_vi
                                            std::string_view waitpoint_id) {
   auto it = ring.kids.find(ring.current_kid);
   if (ring.current_kid.empty() || it == ring.kids.end())
-    return engine_error::internal("waitpoint hmac secret not initialized");
+    return bad_secret("no secret installed");
   std::string mac = mac_hex(it->second.secret_hex, execution_id, waitpoint_id);
   if (mac.empty())
-    return engine_error::internal("waitpoint hmac secret of kid " + ring.current_kid +
-                                  " is not valid hex");
+    return bad_secret("the secret of kid " + ring.current_kid + " is not valid hex");
   return ring.current_kid + ":" + mac;
 }
 
@@ -128,13 +131,17 @@ expected<unit> verify_waitpoint_token(const hmac_ring& ring, std::string_view to
   const std::string_view digest = token.substr(colon + 1);
   if (!is_valid_hmac_kid(kid) || !is_lower_hex(digest, waitpoint_token_hex_len))
     return token_error("invalid_token");
-  const hmac_kid* secret = usable_kid(ring, kid, now_ms);
-  if (secret == nullptr)
+  auto it = ring.kids.find(kid);
+  if (it == ring.kids.end())
     return token_error("invalid_token");
-  const std::string expected_mac = mac_hex(secret->secret_hex, execution_id, waitpoint_id);
+  const std::string expected_mac = mac_hex(it->second.secret_hex, execution_id, waitpoint_id);
   if (expected_mac.size() != waitpoint_token_hex_len ||
       CRYPTO_memcmp(expected_mac.data(), digest.data(), waitpoint_token_hex_len) != 0)
     return token_error("invalid_token");
+  // A genuine token whose kid was retired past its grace period: the
+  // caller should know it expired rather than that it was forged.
+  if (kid_expired(ring, kid, it->second, now_ms))
+    return token_error("token_expired");
   return unit{};
 }
 

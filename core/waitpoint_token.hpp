@@ -33,7 +33,11 @@ struct hmac_ring {
 // Digest length in hex characters.
 constexpr std::size_t waitpoint_token_hex_len = 64;
 
-// A kid: non-empty, at most 64 bytes, printable ASCII without ':'.
+constexpr std::size_t max_hmac_kid_bytes = 64;
+// A secret longer than this (hex characters) is refused at rotation.
+constexpr std::size_t max_secret_hex_chars = 1024;
+
+// A kid: non-empty, at most max_hmac_kid_bytes, printable ASCII without ':'.
 bool is_valid_hmac_kid(std::string_view kid);
 // A secret: non-empty, even-length, hex digits (either case).
 bool is_valid_secret_hex(std::string_view hex);

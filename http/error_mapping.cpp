@@ -92,17 +92,17 @@ error_rendering render_error(const engine_error& e) {
     case error_kind::unavailable:
       r.status = 503;
       r.kind = "unavailable";
-      r.retryable = 0;
+      r.retryable = e.retryable ? 1 : 0;
+      r.retry_after = e.retryable;
       break;
+    // decisions.md §2c: a store that cannot be reached, or does not answer
+    // in time, is 503 and worth a retry, never a 500.
     case error_kind::transport:
-      r.status = 500;
-      r.kind = "transport";
-      r.retryable = 1;
-      break;
     case error_kind::timeout:
-      r.status = 500;
-      r.kind = "timeout";
+      r.status = 503;
+      r.kind = "unavailable";
       r.retryable = 1;
+      r.retry_after = true;
       break;
     case error_kind::internal:
       r.status = 500;

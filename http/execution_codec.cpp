@@ -31,6 +31,32 @@ engine_error capabilities_error(std::string detail) {
   return e;
 }
 
+std::string format_bound(double v) {
+  auto text = std::to_string(v);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  return text;
+}
+
+// FNV-1a over the length-prefixed namespace and the key: stable across
+// nodes and releases, so every node sends a retry to the same partition.
+std::uint16_t idempotency_partition(std::string_view namespace_name, std::string_view key,
+                                    std::uint16_t partitions) {
+  std::uint64_t h = 14695981039346656037ULL;
+  auto mix = [&](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(std::to_string(namespace_name.size()));
+  mix(":");
+  mix(namespace_name);
+  mix(":");
+  mix(key);
+  return static_cast<std::uint16_t>(h % partitions);
+}
+
 std::uint16_t random_partition(std::uint16_t partitions) {
   thread_local std::mt19937 gen{std::random_device{}()};
   return static_cast<std::uint16_t>(
@@ -73,6 +99,26 @@ public:
     if (!v || v->IsNumber()) return true;
     return fail(path + name, "expected a number");
   }
+  // An integer field no larger than `max` (absent is fine).
+  bool bounded_integer(const rapidjson::Value& obj, const char* name, const std::string& path,
+                       std::uint64_t max) {
+    if (!integer<std::uint64_t>(obj, name, path)) return false;
+    auto* v = member(obj, name);
+    std::uint64_t value = 0;
+    if (v && json_to_integer(*v, value) && value > max)
+      return fail(path + name, "must be at most " + std::to_string(max));
+    return true;
+  }
+  // A number field within [min, max] (absent is fine).
+  bool bounded_number(const rapidjson::Value& obj, const char* name, const std::string& path,
+                      double min, double max) {
+    if (!number(obj, name, path)) return false;
+    auto* v = member(obj, name);
+    if (v && !(v->GetDouble() >= min && v->GetDouble() <= max))
+      return fail(path + name, "must be between " + format_bound(min) + " and " +
+                                   format_bound(max));
+    return true;
+  }
   bool string_array(const rapidjson::Value& obj, const char* name, const std::string& path) {
     auto* v = member(obj, name);
     if (!v) return true;
@@ -110,11 +156,14 @@ bool check_retry_policy(policy_checker& c, const rapidjson::Value& p) {
   if (!type) return c.fail(bpath + "type", "missing required field");
   if (!type->IsString()) return c.fail(bpath + "type", "expected \"fixed\" or \"exponential\"");
   std::string_view t(type->GetString(), type->GetStringLength());
-  if (t == "fixed") return c.integer<std::uint64_t>(*backoff, "delay_ms", bpath);
+  // Bounded so the store never computes a retry time it cannot represent.
+  if (t == "fixed") return c.bounded_integer(*backoff, "delay_ms", bpath, max_retry_delay_ms);
   if (t == "exponential")
-    return c.integer<std::uint64_t>(*backoff, "initial_delay_ms", bpath) &&
-           c.integer<std::uint64_t>(*backoff, "max_delay_ms", bpath) &&
-           c.number(*backoff, "multiplier", bpath) && c.boolean(*backoff, "jitter", bpath);
+    return c.bounded_integer(*backoff, "initial_delay_ms", bpath, max_retry_delay_ms) &&
+           c.bounded_integer(*backoff, "max_delay_ms", bpath, max_retry_delay_ms) &&
+           c.bounded_number(*backoff, "multiplier", bpath, min_backoff_multiplier,
+                            max_backoff_multiplier) &&
+           c.boolean(*backoff, "jitter", bpath);
   return c.fail(bpath + "type", "expected \"fixed\" or \"exponential\"");
 }
 
@@ -293,7 +342,8 @@ create_decode_result decode_create_execution(const rapidjson::Value& body,
     result.error = unprocessable_json(r.error());
     return result;
   }
-  args.input_payload = utf8_lossy(payload);
+  // Payloads are bytes, kept byte-exact (decisions.md §3).
+  args.input_payload = std::move(payload);
 
   // Where the execution lives (decisions.md §1b): the id's partition, or a
   // server-minted id when the client leaves it to us.
@@ -319,7 +369,12 @@ create_decode_result decode_create_execution(const rapidjson::Value& body,
       result.error = out_of_range(partition_id);
       return result;
     }
+    // An idempotency key scopes its dedup to one partition, so a blind
+    // retry must land where the first try did (decisions.md §2b).
     std::uint16_t p = has_partition ? partition_id
+                      : !args.idempotency_key.empty()
+                          ? idempotency_partition(args.namespace_name, args.idempotency_key,
+                                                  options.flow_partitions)
                       : options.pick_partition ? options.pick_partition(options.flow_partitions)
                                                : random_partition(options.flow_partitions);
     parsed_id = execution_id::mint(p);
@@ -350,6 +405,16 @@ create_decode_result decode_create_execution(const rapidjson::Value& body,
     priority = *policy_priority;
   }
   args.priority = std::clamp(priority, min_priority, max_priority);
+
+  // Times the store can hold exactly (its integers are exact to 15 digits).
+  for (auto [name, value] : {std::pair<const char*, std::int64_t>{"delay_until", args.delay_until},
+                             {"execution_deadline_at", args.execution_deadline_at}}) {
+    if (value > max_epoch_ms || value < -max_epoch_ms) {
+      result.error = unprocessable_json(std::string(name) + ": must be within +/-" +
+                                        std::to_string(max_epoch_ms) + " (epoch ms)");
+      return result;
+    }
+  }
 
   result.args = std::move(args);
   return result;
@@ -390,6 +455,33 @@ std::string encode_execution_info(const execution_info& info) {
   if (info.flow_id.empty()) w.Null();
   else write_string(w, info.flow_id);
   field("blocking_detail", info.blocking_detail);
+  // Beyond the reference: what operators ask first about an execution.
+  write_key(w, "last_error");
+  if (info.last_error_code.empty() && info.last_error_message.empty()) {
+    w.Null();
+  } else {
+    w.StartObject();
+    field("code", info.last_error_code);
+    field("message", info.last_error_message);
+    write_key(w, "details");
+    if (info.last_error_details.empty()) w.Null();
+    else w.RawValue(info.last_error_details.data(), info.last_error_details.size(),
+                    rapidjson::kObjectType);
+    w.EndObject();
+  }
+  write_key(w, "progress");
+  if (info.progress_pct < 0) {
+    w.Null();
+  } else {
+    w.StartObject();
+    write_key(w, "pct");
+    w.Int(info.progress_pct);
+    field("message", info.progress_message);
+    w.EndObject();
+  }
+  write_key(w, "cancel_reason");
+  if (info.cancel_reason.empty()) w.Null();
+  else write_string(w, info.cancel_reason);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

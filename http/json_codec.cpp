@@ -63,11 +63,209 @@ bool is_json_content_type(std::string_view ct) {
          lower.find('/', app.size()) == std::string::npos;
 }
 
+namespace {
+
+// A scanner over JSON text that already parsed: it finds where values start
+// and end, nothing more.
+class json_span_scanner {
+public:
+  explicit json_span_scanner(std::string_view text) : t_(text) {}
+
+  std::size_t skip_ws(std::size_t i) const {
+    while (i < t_.size() && (t_[i] == ' ' || t_[i] == '\t' || t_[i] == '\n' || t_[i] == '\r')) ++i;
+    return i;
+  }
+
+  // The end of the string starting at i (on its quote); decodes it into
+  // `out` when given (escapes included, so keys compare as parsed).
+  std::size_t string_end(std::size_t i, std::string* out) const {
+    ++i;
+    while (i < t_.size() && t_[i] != '"') {
+      if (t_[i] != '\\') {
+        if (out) out->push_back(t_[i]);
+        ++i;
+        continue;
+      }
+      char e = i + 1 < t_.size() ? t_[i + 1] : '\0';
+      if (e == 'u') {
+        unsigned cp = hex4(i + 2);
+        i += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 5 < t_.size() && t_[i] == '\\' && t_[i + 1] == 'u') {
+          unsigned lo = hex4(i + 2);
+          if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
+          }
+        }
+        if (out) append_utf8(*out, cp);
+        continue;
+      }
+      if (out) {
+        switch (e) {
+          case 'b': out->push_back('\b'); break;
+          case 'f': out->push_back('\f'); break;
+          case 'n': out->push_back('\n'); break;
+          case 'r': out->push_back('\r'); break;
+          case 't': out->push_back('\t'); break;
+          default: out->push_back(e); break;
+        }
+      }
+      i += 2;
+    }
+    return i + 1;
+  }
+
+  // The end of the value starting at i.
+  std::size_t value_end(std::size_t i) const {
+    if (i >= t_.size()) return i;
+    if (t_[i] == '"') return string_end(i, nullptr);
+    if (t_[i] == '{' || t_[i] == '[') {
+      int depth = 0;
+      while (i < t_.size()) {
+        char c = t_[i];
+        if (c == '"') {
+          i = string_end(i, nullptr);
+          continue;
+        }
+        if (c == '{' || c == '[') ++depth;
+        if (c == '}' || c == ']') {
+          if (--depth == 0) return i + 1;
+        }
+        ++i;
+      }
+      return i;
+    }
+    while (i < t_.size() && t_[i] != ',' && t_[i] != '}' && t_[i] != ']' && t_[i] != ' ' &&
+           t_[i] != '\t' && t_[i] != '\n' && t_[i] != '\r')
+      ++i;
+    return i;
+  }
+
+  // The span of member `name` of the object starting at i, if any.
+  std::optional<std::pair<std::size_t, std::size_t>> member(std::size_t i,
+                                                            std::string_view name) const {
+    i = skip_ws(i);
+    if (i >= t_.size() || t_[i] != '{') return std::nullopt;
+    i = skip_ws(i + 1);
+    while (i < t_.size() && t_[i] == '"') {
+      std::string key;
+      i = skip_ws(string_end(i, &key));
+      i = skip_ws(i + 1); // the colon
+      std::size_t end = value_end(i);
+      if (key == name) return std::make_pair(i, end);
+      i = skip_ws(end);
+      if (i < t_.size() && t_[i] == ',') i = skip_ws(i + 1);
+    }
+    return std::nullopt;
+  }
+
+private:
+  unsigned hex4(std::size_t at) const {
+    unsigned v = 0;
+    for (std::size_t k = at; k < at + 4 && k < t_.size(); ++k) {
+      char c = t_[k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
+    }
+    return v;
+  }
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  std::string_view t_;
+};
+
+} // namespace
+
+std::optional<std::string_view> raw_member_text(std::string_view json,
+                                                std::initializer_list<std::string_view> path) {
+  json_span_scanner scan(json);
+  std::size_t at = 0;
+  std::optional<std::pair<std::size_t, std::size_t>> span;
+  for (auto name : path) {
+    span = scan.member(at, name);
+    if (!span) return std::nullopt;
+    at = span->first;
+  }
+  if (!span) return std::nullopt;
+  return json.substr(span->first, span->second - span->first);
+}
+
+std::size_t find_unpaired_surrogate(std::string_view json) {
+  auto hex4 = [&](std::size_t at, unsigned& v) {
+    if (at + 4 > json.size()) return false;
+    v = 0;
+    for (std::size_t k = at; k < at + 4; ++k) {
+      char c = json[k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  };
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (!in_string) {
+      if (c == '"') in_string = true;
+      continue;
+    }
+    if (c == '"') {
+      in_string = false;
+      continue;
+    }
+    if (c != '\\') continue;
+    if (i + 1 < json.size() && json[i + 1] == 'u') {
+      unsigned cp = 0;
+      if (!hex4(i + 2, cp)) return i;
+      if (cp >= 0xDC00 && cp <= 0xDFFF) return i;
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        unsigned lo = 0;
+        bool paired = i + 7 < json.size() && json[i + 6] == '\\' && json[i + 7] == 'u' &&
+                      hex4(i + 8, lo) && lo >= 0xDC00 && lo <= 0xDFFF;
+        if (!paired) return i;
+        i += 6; // the low half
+      }
+      i += 5;
+      continue;
+    }
+    ++i; // the escaped character
+  }
+  return std::string_view::npos;
+}
+
 bool parse_json_text(std::string_view text, rapidjson::Document& doc, std::string* reason) {
   constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
                              rapidjson::kParseFullPrecisionFlag;
   doc.Parse<flags>(text.data(), text.size());
-  if (!doc.HasParseError()) return true;
+  if (!doc.HasParseError()) {
+    // RapidJSON turns a lone low surrogate escape into bytes that are not UTF-8;
+    // every string we keep must be text.
+    auto at = find_unpaired_surrogate(text);
+    if (at == std::string_view::npos) return true;
+    if (reason)
+      *reason = "unpaired UTF-16 surrogate in a \\u escape (at byte " + std::to_string(at) + ")";
+    return false;
+  }
   if (reason) {
     *reason = text.find_first_not_of(" \t\r\n") == std::string_view::npos
                   ? std::string("empty body")

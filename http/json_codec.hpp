@@ -4,6 +4,7 @@
 // first bad field, and small writing helpers.
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <optional>
@@ -49,6 +50,18 @@ bool parse_json_body(const http_request& req, rapidjson::Document& doc, http_res
 
 // Parses `text` as JSON; false on a syntax error (with a reason).
 bool parse_json_text(std::string_view text, rapidjson::Document& doc, std::string* reason);
+
+// The exact text of a member's value inside `json` (a document that already
+// parsed), following `path` through nested objects: {"error","details"} is
+// the `details` member of the top-level `error` object. The first member of
+// a name wins, as with FindMember. Empty when absent.
+std::optional<std::string_view> raw_member_text(std::string_view json,
+                                                std::initializer_list<std::string_view> path);
+
+// The byte offset of the first backslash-u escape in a string of `json` that
+// is half of a surrogate pair without its other half, or npos. Such text
+// decodes to bytes that are not UTF-8.
+std::size_t find_unpaired_surrogate(std::string_view json);
 
 std::string to_json(const rapidjson::Value& v);
 // A JSON string literal, quotes included.

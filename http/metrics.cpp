@@ -4,6 +4,7 @@
 #include <string>
 
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -71,6 +72,28 @@ struct prometheus_metrics::impl {
           .Name("ff_scanner_errors_total")
           .Help("Partition batches a scanner could not run")
           .Register(*registry);
+  prometheus::Gauge& lanes_served =
+      prometheus::BuildGauge()
+          .Name("ff_lanes_served")
+          .Help("Lanes this node serves now: the configured ones and those in recent use")
+          .Register(*registry)
+          .Add({});
+  prometheus::Family<prometheus::Histogram>& claim_from_grant =
+      prometheus::BuildHistogram()
+          .Name("ff_claim_from_grant_duration_seconds")
+          .Help("Store time to turn a grant into a held lease (acquire, or claim of a grant)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& lease_renewals =
+      prometheus::BuildCounter()
+          .Name("ff_lease_renewal_total")
+          .Help("Lease renewals by outcome (ok, cancel_requested, or the refusal code)")
+          .Register(*registry);
+  prometheus::Counter& worker_at_capacity =
+      prometheus::BuildCounter()
+          .Name("ff_worker_at_capacity_total")
+          .Help("Claims refused because their lane already held its bound of waiting claims")
+          .Register(*registry)
+          .Add({});
 };
 
 prometheus_metrics::prometheus_metrics() : impl_(std::make_unique<impl>()) {}
@@ -105,6 +128,20 @@ void prometheus_metrics::scanner_cycle(std::string_view scanner, double seconds,
   impl_->scanner_changed.Add(labels).Increment(static_cast<double>(changed));
   impl_->scanner_errors.Add(labels).Increment(static_cast<double>(errors));
 }
+
+void prometheus_metrics::lanes_served(std::size_t lanes) {
+  impl_->lanes_served.Set(static_cast<double>(lanes));
+}
+
+void prometheus_metrics::claim_from_grant(std::string_view lane, double seconds) {
+  impl_->claim_from_grant.Add({{"lane", std::string(lane)}}, latency_buckets()).Observe(seconds);
+}
+
+void prometheus_metrics::lease_renewal(std::string_view outcome) {
+  impl_->lease_renewals.Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void prometheus_metrics::worker_at_capacity() { impl_->worker_at_capacity.Increment(); }
 
 std::string prometheus_metrics::serialize() const {
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());

@@ -29,6 +29,15 @@ public:
   void scanner_cycle(std::string_view scanner, double seconds, std::uint64_t changed,
                      std::uint64_t errors) override;
 
+  // ff_lanes_served (gauge)
+  void lanes_served(std::size_t lanes) override;
+  // ff_claim_from_grant_duration_seconds{lane}
+  void claim_from_grant(std::string_view lane, double seconds) override;
+  // ff_lease_renewal_total{outcome}
+  void lease_renewal(std::string_view outcome) override;
+  // ff_worker_at_capacity_total
+  void worker_at_capacity() override;
+
   // The whole registry in Prometheus text format 0.0.4.
   std::string serialize() const;
 

@@ -141,9 +141,15 @@ decoded<rotate_request> decode_rotate(const rapidjson::Value& body) {
   r.string("new_kid", out.new_kid, true);
   r.string("new_secret_hex", out.new_secret_hex, true);
   if (!r.ok()) return failed<rotate_request>(unprocessable_json(r.error()));
+  if (out.new_kid.size() > max_hmac_kid_bytes)
+    return failed<rotate_request>(bad_request(
+        "new_kid must be at most " + std::to_string(max_hmac_kid_bytes) + " bytes"));
   if (!is_valid_hmac_kid(out.new_kid))
     return failed<rotate_request>(
         bad_request("new_kid must be non-empty and must not contain ':'"));
+  if (out.new_secret_hex.size() > max_secret_hex_chars)
+    return failed<rotate_request>(bad_request(
+        "new_secret_hex must be at most " + std::to_string(max_secret_hex_chars) + " characters"));
   if (!is_valid_secret_hex(out.new_secret_hex))
     return failed<rotate_request>(
         bad_request("new_secret_hex must be a non-empty even-length hex string"));

@@ -7,6 +7,11 @@
 
 local FF_DEFAULT_MAX_REPLAYS = 10
 
+-- The longest retry backoff (365 days, core/execution.hpp max_retry_delay_ms).
+-- Create refuses longer ones; the clamp keeps any stored policy from
+-- producing a time that is not an exact integer.
+local FF_MAX_RETRY_DELAY_MS = 31536000000
+
 -- Retry delay in ms for the next retry, or nil when the policy allows none
 -- (§6.2: no retry_policy object = no retry; max_retries defaults to 3 when
 -- the object exists; fixed or exponential backoff, optional jitter).
@@ -46,6 +51,9 @@ local function ff_retry_delay(policy, retry_count)
     -- microseconds (functions have no seeded randomness of their own).
     local usec = tonumber(redis.call('TIME')[2]) or 0
     delay = delay / 2 + (delay / 2) * ((usec % 1000) / 1000)
+  end
+  if delay ~= delay or delay > FF_MAX_RETRY_DELAY_MS then
+    delay = FF_MAX_RETRY_DELAY_MS
   end
   return math.floor(delay)
 end
@@ -88,20 +96,17 @@ redis.register_function('ff_complete_execution', function(keys, args)
   ff_make_terminal(K, core, now, {
     outcome = 'success', public_state = 'completed', attempt_end = 'ended_success',
     stream_reason = 'attempt_success', history_reason = 'completed'})
-  -- A replayed execution that completes without a result must not keep
-  -- serving the previous run's result.
-  if payload ~= '' then
-    redis.call('SET', K.result, payload)
-  else
-    redis.call('DEL', K.result)
-  end
+  -- An empty result is a result: GET result answers it (empty), and a
+  -- replayed execution never keeps serving the previous run's.
+  redis.call('SET', K.result, payload)
   return ff_ok('completed', '0')
 end)
 
 -- KEYS: the execution key block.
 -- ARGV: 1 execution_id, 2 lease_id, 3 lease_epoch, 4 attempt_index,
 --       5 attempt_id ('' = not checked), 6 failure_reason,
---       7 failure_category, 8 retryable ('0' = never retry), 9 source.
+--       7 failure_category, 8 retryable ('0' = never retry), 9 source,
+--       10 failure_details (the worker's raw JSON, '' = none).
 -- The retry policy is the stored policy's retry_policy.
 -- Returns {1,'OK','retry_scheduled',retry_at,replayed}
 --       | {1,'OK','failed','',replayed} | errors as ff_complete_execution.
@@ -113,6 +118,7 @@ redis.register_function('ff_fail_execution', function(keys, args)
   if bad then return bad end
   local reason, category = ff_s(args[6]), ff_s(args[7])
   local retryable, source = ff_s(args[8]) ~= '0', ff_s(args[9])
+  local details = ff_s(args[10])
   local core = ff_hgetall(K.core)
   if not core then return ff_err('execution_not_found') end
   local fenced = f ~= nil
@@ -145,7 +151,8 @@ redis.register_function('ff_fail_execution', function(keys, args)
       outcome = 'failed', public_state = 'failed', attempt_end = 'ended_failure',
       attempt_reason = reason, attempt_category = category,
       stream_reason = 'attempt_failure', history_reason = 'failed_terminal',
-      fields = {failure_reason = reason}})
+      fields = {failure_reason = reason, failure_category = category,
+                failure_details = details}})
     return ff_ok('failed', '', '0')
   end
 
@@ -163,6 +170,7 @@ redis.register_function('ff_fail_execution', function(keys, args)
     public_state = waiting and 'waiting' or 'delayed',
     retry_count = ff_int_str((tonumber(core.retry_count) or 0) + 1),
     delay_until = waiting and '' or retry_at_s, failure_reason = reason,
+    failure_category = category, failure_details = details,
     pending_retry_reason = reason,
     pending_previous_attempt_index = ff_s(core.current_attempt_index),
     last_transition_at = now_s, last_mutation_at = now_s,

@@ -14,11 +14,12 @@ local FF_EXECUTION_INFO_FIELDS = {
   'lifecycle_phase', 'ownership_state', 'eligibility_state', 'blocking_reason',
   'terminal_outcome', 'attempt_state', 'public_state',
   'created_at', 'started_at', 'completed_at', 'current_attempt_index',
-  'flow_id', 'blocking_detail',
+  'flow_id', 'blocking_detail', 'failure_category', 'failure_reason', 'failure_details',
+  'progress_pct', 'progress_message', 'cancellation_reason',
 }
 
 -- KEYS: 1 core, 2 payload, 3 policy, 4 tags, 5 lane eligible ZSET,
---       6 lane delayed ZSET, 7 idempotency key (ff:idem:T:<ns>:<key>, or
+--       6 lane delayed ZSET, 7 idempotency key (ff:idem:T:<len(ns)>:<ns>:<key>, or
 --       ff:noop:T when ARGV 9 is empty), 8 execution_deadline ZSET,
 --       9 all_executions ZSET.
 -- ARGV: 1 execution_id, 2 namespace, 3 lane_id, 4 execution_kind,
@@ -181,16 +182,24 @@ redis.register_function{
 }
 
 -- KEYS: 1 core. ARGV: none.
--- Returns {1,'OK',public_state} | {0,'execution_not_found'}.
+-- Returns {1,'OK',public_state,lifecycle_phase,ownership_state,
+--          eligibility_state,blocking_reason,terminal_outcome,attempt_state}
+--       | {0,'execution_not_found'}. The node checks the stored label
+-- against the vector it derives from.
+local FF_STATE_FIELDS = {
+  'public_state', 'lifecycle_phase', 'ownership_state', 'eligibility_state',
+  'blocking_reason', 'terminal_outcome', 'attempt_state',
+}
 redis.register_function{
   function_name = 'ff_get_execution_state',
   flags = {'no-writes'},
   callback = function(keys, args)
-    local state = redis.call('HGET', keys[1], 'public_state')
-    if not state then
+    local v = redis.call('HMGET', keys[1], unpack(FF_STATE_FIELDS))
+    if not v[1] then
       return ff_err('execution_not_found')
     end
-    return ff_ok(state)
+    for i = 1, #FF_STATE_FIELDS do v[i] = v[i] or '' end
+    return ff_ok(unpack(v))
   end,
 }
 

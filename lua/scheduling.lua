@@ -54,11 +54,31 @@ end
 
 -- How the next claim takes this execution: 'new', 'resume', 'reclaim', or
 -- nil when it is not claimable (a stale eligible entry).
+-- Eligible, or waiting only for a worker with the right capabilities
+-- (blocked_by_route: it stays in its lane's queue, and a capable worker's
+-- claim takes it as if it were eligible_now).
+local function ff_claimable_eligibility(es)
+  return es == 'eligible_now' or es == 'blocked_by_route'
+end
+
+-- Shows that the work waits for a capable worker (execution-model.md §5.2):
+-- set when a claim passes it over for missing capabilities.
+local function ff_mark_waiting_for_capable_worker(K, core, missing, now)
+  if core.lifecycle_phase ~= 'runnable' or core.eligibility_state ~= 'eligible_now' then
+    redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now))
+    return
+  end
+  redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now),
+             'eligibility_state', 'blocked_by_route',
+             'blocking_reason', 'waiting_for_capable_worker',
+             'blocking_detail', 'no claiming worker has: ' .. missing)
+end
+
 local function ff_claim_path(core)
   if ff_is_reclaimable(core) then
     return 'reclaim'
   end
-  if core.lifecycle_phase ~= 'runnable' or core.eligibility_state ~= 'eligible_now' or
+  if core.lifecycle_phase ~= 'runnable' or not ff_claimable_eligibility(core.eligibility_state) or
      core.ownership_state ~= 'unowned' or core.terminal_outcome ~= 'none' then
     return nil
   end
@@ -110,7 +130,7 @@ local function ff_take_from_lane_head(queue, tag, lane, caps, now, take)
     elseif redis.call('EXISTS', K.grant) == 0 then
       local missing = ff_missing_caps(core.required_capabilities, caps)
       if missing ~= '' then
-        redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now))
+        ff_mark_waiting_for_capable_worker(K, core, missing, now)
         skipped = skipped + 1
       else
         local reply = take(K, core, path, skipped)
@@ -165,7 +185,7 @@ local function ff_issue_grant(keys, args, kind)
   local now = ff_now_ms()
   local missing = ff_missing_caps(core.required_capabilities, caps)
   if missing ~= '' then
-    redis.call('HSET', K.core, 'last_capability_mismatch_at', ff_int_str(now))
+    ff_mark_waiting_for_capable_worker(K, core, missing, now)
     return ff_err('capability_mismatch', missing)
   end
   local expires = ff_write_grant(K, kind, worker_id, instance_id, ff_s(args[4]), ff_s(args[5]),
@@ -226,7 +246,7 @@ redis.register_function('ff_claim_execution', function(keys, args)
   end
   if core.lifecycle_phase ~= 'runnable' then return ff_err('execution_not_leaseable') end
   if core.ownership_state ~= 'unowned' then return ff_err('lease_conflict') end
-  if core.eligibility_state ~= 'eligible_now' or core.terminal_outcome ~= 'none' then
+  if not ff_claimable_eligibility(core.eligibility_state) or core.terminal_outcome ~= 'none' then
     return ff_err('execution_not_leaseable')
   end
   if core.attempt_state == 'running_attempt' then return ff_err('active_attempt_exists') end
@@ -256,7 +276,9 @@ redis.register_function('ff_claim_resumed_execution', function(keys, args)
     return ff_err('not_a_resumed_execution')
   end
   if core.ownership_state ~= 'unowned' then return ff_err('lease_conflict') end
-  if core.eligibility_state ~= 'eligible_now' then return ff_err('execution_not_leaseable') end
+  if not ff_claimable_eligibility(core.eligibility_state) then
+    return ff_err('execution_not_leaseable')
+  end
   local now = ff_now_ms()
   local err = ff_consume_grant(K, p.worker_id, now)
   if err then return err end
@@ -376,7 +398,7 @@ redis.register_function('ff_change_priority', function(keys, args)
   if priority > FF_MAX_PRIORITY then priority = FF_MAX_PRIORITY end
   local core = ff_hgetall(K.core)
   if not core then return ff_err('execution_not_found') end
-  if core.lifecycle_phase ~= 'runnable' or core.eligibility_state ~= 'eligible_now' then
+  if core.lifecycle_phase ~= 'runnable' or not ff_claimable_eligibility(core.eligibility_state) then
     return ff_err('execution_not_eligible')
   end
   local now_s = ff_int_str(ff_now_ms())

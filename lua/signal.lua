@@ -59,6 +59,19 @@ function FF_WP.deliver(keys, args, buffer_only)
   local w = redis.call('HMGET', wk, 'execution_id', 'state', 'suspension_id', 'waitpoint_key')
   if w[1] ~= K.eid then return ff_err('waitpoint_not_found') end
   local wp = {state = w[2], suspension_id = w[3], waitpoint_key = w[4]}
+  -- A repeated signal id, or the idempotency key within its ttl, answers
+  -- the first signal and is counted once; this comes before the state
+  -- checks, so a client retrying after a timeout learns its signal was
+  -- taken even though it closed the waitpoint (decisions.md §2b).
+  local sk = FF_WP.signal_key(K.tag, sid)
+  if redis.call('EXISTS', sk) == 1 then return ff_status('DUPLICATE', sid) end
+  local idem = ff_s(args[10])
+  local dedup = nil
+  if idem ~= '' and ttl > 0 then
+    dedup = 'ff:sigdedup:' .. K.tag .. ':' .. wpid .. ':' .. idem
+    local first = redis.call('GET', dedup)
+    if first then return ff_status('DUPLICATE', first) end
+  end
   if core.lifecycle_phase == 'terminal' then return ff_err('target_not_signalable') end
   if wp.state == 'closed' then return ff_err('waitpoint_closed') end
   local pending = wp.state == 'pending'
@@ -79,17 +92,6 @@ function FF_WP.deliver(keys, args, buffer_only)
             waitpoint_ids = h[5]}
   end
 
-  -- A repeated signal id, or the idempotency key within its ttl, answers
-  -- the first signal and is counted once.
-  local sk = FF_WP.signal_key(K.tag, sid)
-  if redis.call('EXISTS', sk) == 1 then return ff_status('DUPLICATE', sid) end
-  local idem = ff_s(args[10])
-  local dedup = nil
-  if idem ~= '' and ttl > 0 then
-    dedup = 'ff:sigdedup:' .. K.tag .. ':' .. wpid .. ':' .. idem
-    local first = redis.call('GET', dedup)
-    if first then return ff_status('DUPLICATE', first) end
-  end
   local total = redis.call('ZCARD', S.signals)
   if max_signals > 0 and total >= max_signals then
     return ff_err('signal_limit_exceeded', ff_int_str(max_signals))

@@ -239,7 +239,7 @@ end)
 -- ARGV: 1 execution_id, 2 attempt_index, 3 from ('-' or id), 4 to ('+' or
 --       id), 5 count (1..10000), 6 visibility ('' | 'exclude_best_effort').
 -- Returns {1,'OK',closed_at,closed_reason,{id,{field,value,...}},...}
---       | {0,'execution_not_found'} | {0,'invalid_input',...}.
+--       | {0,'invalid_input',...}.
 redis.register_function{
   function_name = 'ff_read_attempt_stream',
   flags = {'no-writes'},
@@ -260,7 +260,8 @@ redis.register_function{
     local from, to = ff_s(args[3]), ff_s(args[4])
     if from == '' then from = '-' end
     if to == '' then to = '+' end
-    if redis.call('EXISTS', keys[1]) == 0 then return ff_err('execution_not_found') end
+    -- A stream that was never written reads as empty, whether or not the
+    -- execution exists (rest-api.md §3.15).
     local entries = redis.pcall('XRANGE', keys[2], from, to, 'COUNT', count)
     if type(entries) == 'table' and entries.err then
       return ff_err('invalid_input', 'range:invalid_id')

@@ -540,7 +540,6 @@ redis.register_function{
     end
     local all = ff_hgetall(keys[1]) or {}
     local current = ff_s(all.current_kid)
-    local now = ff_now_ms()
     local kids = {}
     for field, secret in pairs(all) do
       local kid = string.match(field, '^secret:(.+)$')
@@ -548,7 +547,9 @@ redis.register_function{
         local at = tonumber(all['expires_at:' .. kid])
         if kid == current then
           kids[#kids + 1] = {kid, secret, '0'}
-        elseif at ~= nil and at > 0 and at >= now then
+        elseif at ~= nil and at > 0 then
+          -- Past its grace too: the node then tells a genuine but expired
+          -- token (token_expired) from a forged one (invalid_token).
           kids[#kids + 1] = {kid, secret, ff_int_str(at)}
         end
       end

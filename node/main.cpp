@@ -87,6 +87,11 @@ int main(int argc, char** argv) {
   ff::valkey_options store;
   store.host = cfg.valkey_host;
   store.port = cfg.valkey_port;
+  store.command_timeout = std::chrono::milliseconds(cfg.store_command_timeout_ms);
+  // The prober must notice a hung store well before a call's own timeout.
+  ff::valkey_options probe = store;
+  probe.connect_timeout = std::chrono::milliseconds(1000);
+  probe.command_timeout = std::chrono::milliseconds(1000);
 
   // Boot-time preparation runs once, before any actor exists.
   {
@@ -111,7 +116,8 @@ int main(int argc, char** argv) {
 
   ff::prometheus_metrics metrics;
   ff::actor_runtime runtime(
-    cfg, [store] { return ff::make_valkey_backend(store); }, metrics);
+    cfg, [store] { return ff::make_valkey_backend(store); },
+    [probe] { return ff::make_valkey_backend(probe); }, metrics);
   ff::http_server server(cfg, runtime.gateway(), metrics);
   if (auto started = server.start(); !started) return fail(started.error().text());
   if (cfg.api_token.empty())

@@ -93,10 +93,13 @@ inline std::string worker_leases_key(std::string_view tag, std::string_view inst
 inline std::string all_executions_key(std::string_view tag) {
   return "ff:idx:" + str(tag) + ":all_executions";
 }
-// Creation dedup, scoped by (partition, namespace).
+// Creation dedup, scoped by (partition, namespace). The namespace is
+// length-prefixed so no (namespace, key) pair can spell another's key:
+// ("a:y", "z") and ("a", "y:z") differ.
 inline std::string idempotency_key(std::string_view tag, std::string_view namespace_name,
                                    std::string_view key) {
-  return "ff:idem:" + str(tag) + ":" + str(namespace_name) + ":" + str(key);
+  return "ff:idem:" + str(tag) + ":" + std::to_string(namespace_name.size()) + ":" +
+         str(namespace_name) + ":" + str(key);
 }
 // --- suspension, waitpoints, signals (slot of T; lua/suspension.lua) -------
 inline std::string suspension_current_key(std::string_view eid) {

@@ -290,6 +290,15 @@ expected<execution_info> valkey_backend::get_execution(const std::string& eid) {
   info.state.public_state = f["public_state"];
   info.flow_id = f["flow_id"];
   info.blocking_detail = f["blocking_detail"];
+  info.last_error_code = f["failure_category"];
+  info.last_error_message = f["failure_reason"];
+  info.last_error_details = f["failure_details"];
+  info.progress_message = f["progress_message"];
+  info.cancel_reason = f["cancellation_reason"];
+  if (auto ok = validate_state_vector(info.state); !ok)
+    return std::move(ok).error();
+  // The label is always the derivation of the vector (decisions.md §3).
+  info.state.public_state = derive_public_state(info.state);
   const char* bad = nullptr;
   if (!parse_int(f["priority"], info.priority)) bad = "priority";
   else if (!parse_int(f["created_at"], info.created_at)) bad = "created_at";
@@ -297,9 +306,10 @@ expected<execution_info> valkey_backend::get_execution(const std::string& eid) {
   else if (!parse_int(f["completed_at"], info.completed_at)) bad = "completed_at";
   else if (!parse_int(f["current_attempt_index"], info.current_attempt_index))
     bad = "current_attempt_index";
+  else if (!f["progress_pct"].empty() && !parse_int(f["progress_pct"], info.progress_pct))
+    bad = "progress_pct";
   if (bad)
-    return engine_error::internal("corrupt exec_core of " + eid + ": field " + bad + " is '" +
-                                  f[bad] + "'");
+    return classify_store_error("corrupt_exec_core", std::string(bad) + ":" + f[bad]);
   return info;
 }
 
@@ -310,7 +320,17 @@ expected<std::string> valkey_backend::get_execution_state(const std::string& eid
                            call_mode::read_only);
   if (!env)
     return std::move(env).error();
-  return env->field(0);
+  state_vector v;
+  v.public_state = env->field(0);
+  v.lifecycle_phase = env->field(1);
+  v.ownership_state = env->field(2);
+  v.eligibility_state = env->field(3);
+  v.blocking_reason = env->field(4);
+  v.terminal_outcome = env->field(5);
+  v.attempt_state = env->field(6);
+  if (auto ok = validate_state_vector(v); !ok)
+    return std::move(ok).error();
+  return derive_public_state(v);
 }
 
 expected<execution_result> valkey_backend::get_execution_result(const std::string& eid) {

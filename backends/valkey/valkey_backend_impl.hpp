@@ -21,6 +21,7 @@ public:
   const char* name() const override { return "valkey"; }
   expected<backend_boot_report> prepare(const backend_boot_options& opts) override;
   expected<unit> ping() override;
+  void drop_connection() override { conn_.disconnect(); }
 
   expected<create_execution_outcome> create_execution(const create_execution_args& args) override;
   expected<execution_info> get_execution(const std::string& execution_id) override;

@@ -230,6 +230,7 @@ expected<fail_outcome> valkey_backend::fail_execution(const fail_args& a) {
   args.push_back(a.failure_category);
   args.push_back(a.retryable ? "1" : "0");
   args.push_back(a.source);
+  args.push_back(a.failure_details);
   auto env = call_on_execution(conn_, "ff_fail_execution", a.execution_id, std::move(args));
   if (!env)
     return std::move(env).error();

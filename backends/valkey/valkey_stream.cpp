@@ -23,7 +23,11 @@ constexpr std::uint32_t max_stream_count = 10'000;
 // How much longer than its BLOCK time a tail waits for the reply.
 constexpr std::chrono::milliseconds tail_reply_margin{5'000};
 
-const char* value_text(const redis_value& v) { return v.is_string() ? v.str.c_str() : ""; }
+// The bytes of a string reply, NULs included (frames carry binary data).
+const std::string& value_text(const redis_value& v) {
+  static const std::string none;
+  return v.is_string() ? v.str : none;
+}
 
 // One stream entry `[id, [field, value, ...]]`.
 bool parse_entry(const redis_value& v, stream_frame& out) {
@@ -41,7 +45,7 @@ bool parse_entry(const redis_value& v, stream_frame& out) {
 bool parse_closed(const redis_value& v, stream_frames& out) {
   if (v.kind != redis_value::type::array || v.elements.size() != 2)
     return false;
-  if (!valkey_detail::parse_int(std::string(value_text(v.elements[0])), out.closed_at))
+  if (!valkey_detail::parse_int(value_text(v.elements[0]), out.closed_at))
     return false;
   out.closed_reason = value_text(v.elements[1]);
   return true;
@@ -165,20 +169,18 @@ expected<stream_frames> valkey_backend::tail_attempt_stream(const tail_stream_ar
     return true;
   };
 
-  // First a non-blocking look: an unknown execution, new frames or a
-  // closed stream answer at once.
-  auto first = conn_.pipeline({{"EXISTS", k::exec_core_key(eid)},
-                               {"HMGET", meta, "closed_at", "closed_reason"},
+  // First a non-blocking look: new frames or a closed stream answer at
+  // once. A stream never written (of an execution that may not exist)
+  // reads as empty and open, so the tail waits it out (rest-api.md §3.16).
+  auto first = conn_.pipeline({{"HMGET", meta, "closed_at", "closed_reason"},
                                {"XREAD", "COUNT", count, "STREAMS", stream, a.after_id}});
   if (!first)
     return std::move(first).error();
   for (const auto& reply : *first)
     if (reply.is_error())
       return classify_redis_error_reply("stream tail", reply.str);
-  if ((*first)[0].integer == 0)
-    return classify_store_error("execution_not_found", "");
   stream_frames out;
-  if (!parse_closed((*first)[1], out) || !read((*first)[2], out))
+  if (!parse_closed((*first)[0], out) || !read((*first)[1], out))
     return engine_error::internal("stream tail: malformed reply");
   if (!out.frames.empty() || out.closed_at != 0 || a.block_ms == 0)
     return out;

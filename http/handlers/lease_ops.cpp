@@ -42,6 +42,12 @@ void handle_renew_lease(request_context& ctx) {
 void handle_complete_execution(request_context& ctx) {
   decoded<on_partition<complete_args>> d;
   if (!decode_body(ctx, decode_complete, d)) return;
+  // A result given as a JSON value is stored as the client wrote it, byte
+  // for byte (a parse and re-serialisation would turn -0 into 0, 1e2 into
+  // 100.0 and lose digits).
+  if (auto raw = raw_member_text(ctx.request.body, {"result"});
+      raw && !raw->empty() && raw->front() != '"' && *raw != "null")
+    d.args->args.result.assign(*raw);
   // A replayed completion (same fence) answers exactly like the first one.
   ctx.gateway.complete_execution(
       d.args->partition, std::move(d.args->args),
@@ -54,6 +60,9 @@ void handle_complete_execution(request_context& ctx) {
 void handle_fail_execution(request_context& ctx) {
   decoded<on_partition<fail_args>> d;
   if (!decode_body(ctx, decode_fail, d)) return;
+  // error.details is kept as the worker wrote it and shown in last_error.
+  if (auto raw = raw_member_text(ctx.request.body, {"error", "details"}); raw && *raw != "null")
+    d.args->args.failure_details.assign(*raw);
   ctx.gateway.fail_execution(d.args->partition, std::move(d.args->args),
                              reply_on_strand<fail_outcome>(ctx.reply, [](expected<fail_outcome> r) {
                                if (!r) return error_response(r.error());

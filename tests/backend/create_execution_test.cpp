@@ -353,3 +353,33 @@ TEST_CASE("a result is returned only once the execution completed") {
   REQUIRE(failed.has_value());
   CHECK_FALSE(failed->found);
 }
+
+TEST_CASE("a stored state that is not a valid state reads as corruption, never as data") {
+  valkey_fixture fx;
+  auto a = sample_create_args(3);
+  create_ok(fx, a);
+  const auto core = k::exec_core_key(a.execution_id);
+  for (const char* field : {"public_state", "lifecycle_phase", "eligibility_state",
+                            "blocking_reason", "terminal_outcome", "ownership_state"}) {
+    CAPTURE(field);
+    auto saved = fx.cmd({"HGET", core, field}).str;
+    fx.cmd({"HSET", core, field, "not_a_real_state"});
+    auto info = fx.backend->get_execution(a.execution_id);
+    REQUIRE_FALSE(info.has_value());
+    CHECK(info.error().kind == error_kind::validation);
+    CHECK(info.error().code == "validation_error");
+    CHECK(info.error().text().find(std::string(field) + ":not_a_real_state") != std::string::npos);
+    auto state = fx.backend->get_execution_state(a.execution_id);
+    REQUIRE_FALSE(state.has_value());
+    CHECK(state.error().code == "validation_error");
+    fx.cmd({"HSET", core, field, saved});
+  }
+  // A valid label that disagrees with the vector reads as the derivation.
+  fx.cmd({"HSET", core, "public_state", "completed"});
+  auto info = fx.backend->get_execution(a.execution_id);
+  REQUIRE(info.has_value());
+  CHECK(info->state.public_state == "waiting");
+  auto state = fx.backend->get_execution_state(a.execution_id);
+  REQUIRE(state.has_value());
+  CHECK(*state == "waiting");
+}

@@ -125,8 +125,13 @@ TEST_CASE("durable retention, best-effort expiry and the excluding read") {
   read.count = 0;
   CHECK(error_code(fx.backend->read_attempt_stream(read)) == "invalid_input");
   read.count = 10;
+  // rest-api.md §3.15: a stream never written reads empty and open,
+  // whether or not its execution exists.
   read.execution_id = execution_id::mint(7).value;
-  CHECK(error_code(fx.backend->read_attempt_stream(read)) == "execution_not_found");
+  auto never = fx.backend->read_attempt_stream(read);
+  REQUIRE(never.has_value());
+  CHECK(never->frames.empty());
+  CHECK(never->closed_at == 0);
 }
 
 TEST_CASE("summary patches merge as JSON merge patch with versions") {
@@ -230,5 +235,8 @@ TEST_CASE("a tail with nothing new times out empty; bad cursors are refused") {
   CHECK(error_code(fx.backend->tail_attempt_stream(t)) == "invalid_input");
   t.block_ms = 0;
   t.execution_id = execution_id::mint(7).value;
-  CHECK(error_code(fx.backend->tail_attempt_stream(t)) == "execution_not_found");
+  auto never = fx.backend->tail_attempt_stream(t);
+  REQUIRE(never.has_value());
+  CHECK(never->frames.empty());
+  CHECK(never->closed_at == 0);
 }

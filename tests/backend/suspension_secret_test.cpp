@@ -116,7 +116,11 @@ TEST_CASE("rotation: rotated, noop, conflict, validation, grace and GC") {
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ring = ring_ok(fx);
   CHECK(ring.current_kid == "k3");
-  CHECK(ring.kids.count("k2") == 0); // past its grace: not usable, not listed
+  // Past its grace k2 is still listed, until the next rotation collects
+  // it, so the node can answer token_expired rather than invalid_token.
+  REQUIRE(ring.kids.count("k2") == 1);
+  CHECK(ring.kids["k2"].expires_at_ms > 0);
+  CHECK(ring.kids["k2"].expires_at_ms < now_ms());
   CHECK(ring.kids.count("k1") == 1);
   auto again = rotate_ok(fx, "k4", s1, 1000);
   CHECK(again.status == "rotated");

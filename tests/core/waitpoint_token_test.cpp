@@ -94,9 +94,16 @@ TEST_CASE("a retired kid verifies inside its grace only; the current kid mints")
   const hmac_ring ring = rotated_ring(now + 1000);
   CHECK(verify_code(ring, vector_token, eid, wpid, now) == "ok");
   CHECK(verify_code(ring, vector_token, eid, wpid, now + 1000) == "ok");
-  CHECK(verify_code(ring, vector_token, eid, wpid, now + 1001) == "invalid_token");
+  // Past the grace a genuine token is expired; a forged one stays invalid.
+  CHECK(verify_code(ring, vector_token, eid, wpid, now + 1001) == "token_expired");
+  std::string tampered = vector_token;
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  CHECK(verify_code(ring, tampered, eid, wpid, now + 1001) == "invalid_token");
+  auto expired = verify_waitpoint_token(ring, vector_token, eid, wpid, now + 1001);
+  REQUIRE_FALSE(expired.has_value());
+  CHECK(expired.error().kind == error_kind::validation);
   // A retired kid without a positive expiry never verifies.
-  CHECK(verify_code(rotated_ring(0), vector_token) == "invalid_token");
+  CHECK(verify_code(rotated_ring(0), vector_token) == "token_expired");
 
   auto minted = mint_waitpoint_token(ring, eid, wpid);
   REQUIRE(minted.has_value());
@@ -107,10 +114,17 @@ TEST_CASE("a retired kid verifies inside its grace only; the current kid mints")
 
 TEST_CASE("mint needs a usable current secret") {
   hmac_ring none;
-  CHECK_FALSE(mint_waitpoint_token(none, eid, wpid).has_value());
+  auto no_secret = mint_waitpoint_token(none, eid, wpid);
+  REQUIRE_FALSE(no_secret.has_value());
+  // An operator's mistake, typed: 503, not a 500 bug.
+  CHECK(no_secret.error().kind == error_kind::unavailable);
+  CHECK(no_secret.error().code == "waitpoint_secret_invalid");
   hmac_ring bad = ring_k1();
   bad.kids["k1"].secret_hex = "abc";
-  CHECK_FALSE(mint_waitpoint_token(bad, eid, wpid).has_value());
+  auto not_hex = mint_waitpoint_token(bad, eid, wpid);
+  REQUIRE_FALSE(not_hex.has_value());
+  CHECK(not_hex.error().kind == error_kind::unavailable);
+  CHECK(not_hex.error().text() == "waitpoint secret unusable: the secret of kid k1 is not valid hex");
   CHECK(verify_code(bad, vector_token) == "invalid_token");
 }
 

@@ -182,6 +182,24 @@ inline bool eventually(const std::function<bool()>& done,
   }
 }
 
+// The value of one series in a Prometheus text body, e.g.
+// `ff_queue_rejected_total{pool="partition"}`; 0 when the series is absent.
+inline double metric_value(const std::string& metrics_body, const std::string& series) {
+  std::size_t at = 0;
+  while ((at = metrics_body.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || metrics_body[at - 1] == '\n')
+      return std::stod(metrics_body.substr(at + series.size() + 1));
+    at += series.size();
+  }
+  return 0;
+}
+
+inline double metric_value(http_client& client, const std::string& series) {
+  auto res = client.get("/metrics");
+  if (res.status != 200) throw std::runtime_error("/metrics answered " + std::to_string(res.status));
+  return metric_value(res.body, series);
+}
+
 inline std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                since)

@@ -303,8 +303,16 @@ TEST_CASE("rotation: the previous kid is accepted inside the grace, refused afte
     REQUIRE_MESSAGE(rot.status == 200, rot.body);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     auto late = send_signal(client, lease.execution_id, wps[0]);
+    // A genuine token of a kid past its grace: expired, not forged
+    // (decisions.md §2: 400 invalid_input).
     CHECK(late.status == 400);
-    CHECK(kind_of(late) == "invalid_token");
+    CHECK(kind_of(late) == "invalid_input");
+    CHECK(json_string(parse_json(late.body), "error").find("token_expired") == 0);
+    CHECK(late.header("retry-after").empty());
+    // A forged token naming the retired kid is still invalid_token.
+    auto forged_late = send_signal(client, lease.execution_id, {wps[0].id, "a", forged(wps[0].token)});
+    CHECK(forged_late.status == 400);
+    CHECK(kind_of(forged_late) == "invalid_token");
     CHECK(state_of(client, lease.execution_id) == "suspended");
   }
 }
@@ -491,4 +499,67 @@ TEST_CASE("bad input on every suspension route: 4xx and nothing changed") {
   CHECK(state_of(client, eid) == "active");
   CHECK(client.get(exec_path(eid, "/pending-waitpoints")).body == "[]");
   CHECK(client.post(exec_path(eid, "/complete"), lease.fence()).status == 200);
+}
+
+TEST_CASE("a signal retried after it closed its waitpoint answers its first delivery") {
+  redis_server redis;
+  node_process node(node_env(redis));
+  http_client client("127.0.0.1", node.port());
+  auto lease = start(client);
+  auto s = suspend(client, lease, {"approval"}, single("approval"));
+  REQUIRE_MESSAGE(s.status == 200, s.body);
+  auto wps = waitpoints_of(s);
+  const auto eid = lease.execution_id;
+  const auto body = signal_body(eid, wps[0].id, wps[0].token, "alice", "retry-me");
+  auto first = client.post(exec_path(eid, "/signal"), body);
+  REQUIRE(first.status == 200);
+  CHECK(effect_of(first) == "resume_condition_satisfied");
+  auto first_id = json_string(parse_json(first.body)["Accepted"], "signal_id");
+  const std::string duplicate = R"({"Duplicate":{"existing_signal_id":")" + first_id + "\"}}";
+
+  // The client timed out and retries blindly: the very same request, then
+  // the same key under a fresh signal id. Both learn the first was taken.
+  auto again = client.post(exec_path(eid, "/signal"), body);
+  CHECK(again.status == 200);
+  CHECK(again.body == duplicate);
+  auto same_key = send_signal(client, eid, wps[0], "alice", "retry-me");
+  CHECK(same_key.status == 200);
+  CHECK(same_key.body == duplicate);
+  // Even after the resumed execution finished.
+  auto resumed = parse_lease(acquire(client, "worker-s").body);
+  REQUIRE(client.post(exec_path(eid, "/complete"), resumed.fence()).status == 200);
+  auto after_end = send_signal(client, eid, wps[0], "alice", "retry-me");
+  CHECK(after_end.status == 200);
+  CHECK(after_end.body == duplicate);
+  // A new key is a new signal, and the closed waitpoint refuses it.
+  auto fresh = send_signal(client, eid, wps[0], "alice", "another");
+  CHECK(fresh.status == 409);
+}
+
+TEST_CASE("signal payloads are bytes: every value 0-255 reaches the resumed attempt unchanged") {
+  redis_server redis;
+  node_process node(node_env(redis));
+  http_client client("127.0.0.1", node.port());
+  auto lease = start(client);
+  auto s = suspend(client, lease, {"data"}, single("data"));
+  REQUIRE_MESSAGE(s.status == 200, s.body);
+  auto wps = waitpoints_of(s);
+  std::string all = "[";
+  for (int b = 0; b < 256; ++b) all += (b ? "," : "") + std::to_string(b);
+  all += "]";
+  auto body = signal_body(lease.execution_id, wps[0].id, wps[0].token);
+  const std::string usual = R"("payload":[111,107])";
+  body.replace(body.find(usual), usual.size(), R"("payload":)" + all);
+  auto sent = client.post(exec_path(lease.execution_id, "/signal"), body);
+  REQUIRE_MESSAGE(sent.status == 200, sent.body);
+  auto resumed = acquire(client, "worker-s");
+  REQUIRE(resumed.status == 200);
+  auto doc = parse_json(resumed.body);
+  REQUIRE(doc["signals"].Size() == 1);
+  const auto& payload = doc["signals"][0]["payload"];
+  std::string got = "[";
+  for (rapidjson::SizeType i = 0; i < payload.Size(); ++i)
+    got += (i ? "," : "") + std::to_string(payload[i].GetUint());
+  got += "]";
+  CHECK(got == all);
 }

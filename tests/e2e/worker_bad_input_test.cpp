@@ -152,8 +152,6 @@ TEST_CASE("bad input on the worker and operator routes changes nothing") {
      400, "block_ms exceeds 30000ms ceiling"},
     {"tail: bad id", "GET", "/v1/executions/nope/attempts/0/stream/tail", "", 400,
      "invalid execution_id"},
-    {"read: unknown execution", "GET", exec_path(unknown, "/attempts/0/stream"), "", 404,
-     "not found"},
   };
   for (const char* route : {"/lease/renew", "/complete", "/fail", "/progress"}) {
     std::string r = route;

@@ -95,9 +95,15 @@ TEST_CASE("range reads: cursors and limits") {
 
   // A stream that was never written; an execution that does not exist.
   CHECK(client.get(exec_path(id, "/attempts/7/stream")).body == R"({"frames":[],"count":0})");
-  auto unknown = client.get(exec_path(execution_id::mint(4).value, "/attempts/0/stream"));
-  CHECK(unknown.status == 404);
-  CHECK(unknown.body == R"({"error":"not found: execution"})");
+  // rest-api.md §3.15/§3.16: a stream never written reads empty, whether or
+  // not its execution exists, and its tail times out empty.
+  const auto unknown_id = execution_id::mint(4).value;
+  auto unknown = client.get(exec_path(unknown_id, "/attempts/0/stream"));
+  CHECK(unknown.status == 200);
+  CHECK(unknown.body == R"({"frames":[],"count":0})");
+  auto unknown_tail = client.get(exec_path(unknown_id, "/attempts/0/stream/tail?block_ms=50"));
+  CHECK(unknown_tail.status == 200);
+  CHECK(unknown_tail.body == R"({"frames":[],"count":0})");
 }
 
 TEST_CASE("the stream-op bound: a second concurrent tail gets 429") {

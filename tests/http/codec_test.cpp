@@ -226,10 +226,10 @@ TEST_CASE("create body: 422 per missing or wrong-typed field") {
             "priority: missing required field");
 }
 
-TEST_CASE("create body: payload bytes become text with U+FFFD for invalid UTF-8") {
-  auto r = decode(R"({"namespace":"ns","lane_id":"l","execution_kind":"k","input_payload":[104,105,255,195],"priority":1,"creator_identity":"me"})");
+TEST_CASE("create body: payload bytes are kept byte-exact, invalid UTF-8 included") {
+  auto r = decode(R"({"namespace":"ns","lane_id":"l","execution_kind":"k","input_payload":[104,105,255,195,0,128],"priority":1,"creator_identity":"me"})");
   REQUIRE(r.args);
-  CHECK(r.args->input_payload == "hi\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(r.args->input_payload == std::string("hi\xFF\xC3\x00\x80", 6));
 }
 
 TEST_CASE("utf8_lossy") {
@@ -360,7 +360,8 @@ TEST_CASE("ExecutionInfo encoding") {
             R"("eligibility_state":"eligible_now","blocking_reason":"waiting_for_worker",)"
             R"("terminal_outcome":"none","attempt_state":"pending_first_attempt","public_state":"waiting"},)"
             R"("public_state":"waiting","created_at":"1713100800150","current_attempt_index":0,)"
-            R"("flow_id":null,"blocking_detail":""})");
+            R"("flow_id":null,"blocking_detail":"","last_error":null,"progress":null,)"
+            R"("cancel_reason":null})");
 
   info.started_at = 1713100800200;
   info.completed_at = 1713100800300;
@@ -369,6 +370,42 @@ TEST_CASE("ExecutionInfo encoding") {
   auto json = encode_execution_info(info);
   CHECK(json.find(R"("started_at":"1713100800200","completed_at":"1713100800300","current_attempt_index":2,"flow_id":"b3f4e2d1-7a65-4c3b-8e2f-1a0b9c8d7e6f")") !=
         std::string::npos);
+
+  // What operators look for; details are the worker's raw JSON.
+  info.last_error_code = "E1";
+  info.last_error_message = "boom";
+  info.last_error_details = R"({"n": -0})";
+  info.progress_pct = 30;
+  info.progress_message = "a third";
+  info.cancel_reason = "no longer needed";
+  json = encode_execution_info(info);
+  CHECK(json.find(R"("last_error":{"code":"E1","message":"boom","details":{"n": -0}},)"
+                  R"("progress":{"pct":30,"message":"a third"},"cancel_reason":"no longer needed"})") !=
+        std::string::npos);
+}
+
+TEST_CASE("raw member text and unpaired surrogates") {
+  const std::string body =
+    R"({"a":1, "res\u0075lt" : {"c":-0, "s":"}\"]"} ,"error":{"code":"x","details":[1e2, {"k":null}]}})";
+  auto result = raw_member_text(body, {"result"});
+  REQUIRE(result);
+  CHECK(*result == R"({"c":-0, "s":"}\"]"})");
+  auto details = raw_member_text(body, {"error", "details"});
+  REQUIRE(details);
+  CHECK(*details == R"([1e2, {"k":null}])");
+  CHECK(raw_member_text(body, {"a"}) == std::optional<std::string_view>("1"));
+  CHECK_FALSE(raw_member_text(body, {"missing"}));
+  CHECK_FALSE(raw_member_text(body, {"a", "b"}));
+
+  CHECK(find_unpaired_surrogate(R"({"s":"\ud83d\ude00"})") == std::string_view::npos);
+  CHECK(find_unpaired_surrogate(R"({"s":"x\udc00"})") == 7);
+  CHECK(find_unpaired_surrogate(R"({"s":"\ud800x"})") == 6);
+  CHECK(find_unpaired_surrogate(R"({"s":"\ud800\u0041"})") == 6);
+  CHECK(find_unpaired_surrogate(R"({"s":"\\udc00"})") == std::string_view::npos);
+  rapidjson::Document doc;
+  std::string reason;
+  CHECK_FALSE(parse_json_text(R"({"s":"\udc00"})", doc, &reason));
+  CHECK(reason.find("unpaired UTF-16 surrogate") == 0);
 }
 
 TEST_CASE("outcome and page encodings") {

@@ -84,13 +84,25 @@ TEST_CASE("error mapping: every error kind") {
     CHECK(r.body ==
           R"({"error":"backend op unavailable: claim_for_worker","kind":"unavailable","retryable":false})");
   }
-  SUBCASE("transport and timeout") {
+  SUBCASE("transport and timeout are 503 unavailable, worth a retry") {
     auto t = error_response(engine_error::transport("connection refused"));
-    CHECK(t.status == 500);
-    CHECK(t.body == R"({"error":"backend: connection refused","kind":"transport","retryable":true})");
+    CHECK(t.status == 503);
+    CHECK(t.body == R"({"error":"backend: connection refused","kind":"unavailable","retryable":true})");
+    REQUIRE(t.header("Retry-After"));
+    CHECK(*t.header("Retry-After") == "1");
     auto to = error_response(engine_error::timeout("no reply in 30000 ms"));
-    CHECK(to.status == 500);
-    CHECK(to.body == R"({"error":"backend: no reply in 30000 ms","kind":"timeout","retryable":true})");
+    CHECK(to.status == 503);
+    CHECK(to.body == R"({"error":"backend: no reply in 30000 ms","kind":"unavailable","retryable":true})");
+    REQUIRE(to.header("Retry-After"));
+    CHECK(*to.header("Retry-After") == "1");
+  }
+  SUBCASE("a store that cannot be reached is 503 with Retry-After") {
+    auto r = error_response(engine_error::store_unavailable("connect: Connection refused"));
+    CHECK(r.status == 503);
+    CHECK(r.body ==
+          R"({"error":"store unavailable: connect: Connection refused","kind":"unavailable","retryable":true})");
+    REQUIRE(r.header("Retry-After"));
+    CHECK(*r.header("Retry-After") == "1");
   }
   SUBCASE("internal") {
     auto r = error_response(engine_error::internal("bug"));

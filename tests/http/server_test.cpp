@@ -115,8 +115,8 @@ TEST_CASE("healthz maps a store failure") {
   s.gateway.fail_next(engine_error::transport("connection refused"));
   auto c = s.client();
   auto r = c.get("/healthz");
-  CHECK(r.status == 500);
-  CHECK(r.body == R"({"error":"backend: connection refused","kind":"transport","retryable":true})");
+  CHECK(r.status == 503);
+  CHECK(r.body == R"({"error":"backend: connection refused","kind":"unavailable","retryable":true})");
 }
 
 TEST_CASE("auth: every route needs the token except /healthz and /metrics") {

@@ -41,6 +41,7 @@ public:
   // Everything the node printed so far.
   std::string log() const;
   bool running() const { return pid_ > 0; }
+  int pid() const { return pid_; }
 
 private:
   int pid_ = -1;

@@ -27,12 +27,16 @@ std::string find_redis_server() {
 
 } // namespace
 
-redis_server::redis_server() {
+redis_server::redis_server() : redis_server(std::vector<std::string>{}) {}
+
+redis_server::redis_server(std::vector<std::string> extra_args) {
   const std::string binary = find_redis_server();
   dir_ = local::make_temp_dir("ff-redis-");
+  std::vector<std::string> args{"--appendonly", "yes"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   try {
     process_ = std::make_unique<local::redis_process>(
-        local::redis_process::options{binary, dir_, {"--appendonly", "yes"}, -1});
+        local::redis_process::options{binary, dir_, std::move(args), -1});
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -50,6 +54,9 @@ std::uint16_t redis_server::port() const { return process_->port(); }
 bool redis_server::running() const { return process_->running(); }
 void redis_server::stop(std::chrono::milliseconds grace) { process_->stop(grace); }
 void redis_server::start() { process_->start(); }
+
+void redis_server::kill_now() { process_->kill_now(); }
+void redis_server::signal(int sig) { process_->signal(sig); }
 
 void redis_server::restart() {
   stop();

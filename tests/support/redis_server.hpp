@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ff::local {
 class redis_process;
@@ -20,6 +21,9 @@ public:
   // it and waits until it answers PING. Throws std::runtime_error (with the
   // server's log) when it cannot.
   redis_server();
+  // With extra redis-server arguments after the defaults (later ones win),
+  // e.g. {"--appendfsync", "always"}.
+  explicit redis_server(std::vector<std::string> extra_args);
   ~redis_server();
   redis_server(const redis_server&) = delete;
   redis_server& operator=(const redis_server&) = delete;
@@ -34,6 +38,10 @@ public:
   // Starts again on the same port and folder (data survives through AOF).
   void start();
   void restart();
+  // SIGKILL, as a crash: what the AOF has not written is lost.
+  void kill_now();
+  // SIGSTOP / SIGCONT and the like, to the running server.
+  void signal(int sig);
 
   // The server's log file, for failure messages.
   std::string log() const;

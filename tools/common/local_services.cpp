@@ -180,6 +180,17 @@ void redis_process::start() {
 
 void redis_process::stop(std::chrono::milliseconds grace) { stop_child(pid_, grace); }
 
+void redis_process::kill_now() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void redis_process::signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
 std::string redis_process::log() const {
   return read_tail(options_.dir + "/redis.log", std::string::npos);
 }

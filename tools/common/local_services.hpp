@@ -62,6 +62,10 @@ public:
   void start();
   // SIGTERM (the server flushes an AOF), then SIGKILL after `grace`.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+  // SIGKILL at once, as a crash would: nothing is flushed.
+  void kill_now();
+  // Sends `sig` (SIGSTOP, SIGCONT, ...) to the running server.
+  void signal(int sig);
   std::string log() const;
 
 private:

@@ -4,7 +4,9 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include <atomic>
 #include <chrono>
+#include <random>
 #include <stdexcept>
 #include <string_view>
 #include <unistd.h>
@@ -54,9 +56,22 @@ std::string create_body(const bench_options& o, const std::string& payload_json)
   return create_body(o, o.lane, payload_json);
 }
 
+// Every create carries an idempotency key unique to this run, as a client
+// that may retry a create after a timeout or a 503 must: the retry then
+// answers the first create instead of making a second execution.
+std::string next_idempotency_key() {
+  static const std::string run = [] {
+    std::random_device rd;
+    return std::to_string(rd()) + "-" + std::to_string(rd());
+  }();
+  static std::atomic<std::uint64_t> counter{0};
+  return "ff-bench-" + run + "-" + std::to_string(counter.fetch_add(1));
+}
+
 std::string create_body(const bench_options& o, const std::string& lane,
                         const std::string& payload_json) {
-  return "{\"namespace\":\"bench\",\"lane_id\":" + json_string(lane) +
+  return "{\"namespace\":\"bench\",\"idempotency_key\":\"" + next_idempotency_key() +
+         "\",\"lane_id\":" + json_string(lane) +
          ",\"execution_kind\":\"bench\",\"input_payload\":" + payload_json +
          ",\"priority\":" + std::to_string(o.priority) +
          ",\"creator_identity\":\"ff-bench\",\"now\":" + std::to_string(epoch_ms()) + "}";
