@@ -2,6 +2,7 @@
 // Where lower layers report measurements. The Prometheus implementation
 // lives in http/ (which serves /metrics); lower layers see only this.
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -18,6 +19,9 @@ public:
   // took, how many executions it changed, how many partition batches failed.
   virtual void scanner_cycle(std::string_view scanner, double seconds, std::uint64_t changed,
                              std::uint64_t errors) = 0;
+  // How many claims are parked in a lane, waiting for work (set on every
+  // change, from the lane's own actor).
+  virtual void lane_parked_claims(std::string_view lane, std::size_t parked) = 0;
 };
 
 // Discards everything; for tests and tools.
@@ -26,6 +30,7 @@ public:
   void backend_call(std::string_view, double, bool) override {}
   void queue_rejected(std::string_view) override {}
   void scanner_cycle(std::string_view, double, std::uint64_t, std::uint64_t) override {}
+  void lane_parked_claims(std::string_view, std::size_t) override {}
 };
 
 } // namespace ff

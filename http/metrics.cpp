@@ -4,6 +4,7 @@
 #include <string>
 
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -71,6 +72,11 @@ struct prometheus_metrics::impl {
           .Name("ff_scanner_errors_total")
           .Help("Partition batches a scanner could not run")
           .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& lane_parked =
+      prometheus::BuildGauge()
+          .Name("ff_lane_parked_claims")
+          .Help("Claims parked in a lane, waiting for work")
+          .Register(*registry);
 };
 
 prometheus_metrics::prometheus_metrics() : impl_(std::make_unique<impl>()) {}
@@ -104,6 +110,10 @@ void prometheus_metrics::scanner_cycle(std::string_view scanner, double seconds,
   impl_->scanner_duration.Add(labels, latency_buckets()).Observe(seconds);
   impl_->scanner_changed.Add(labels).Increment(static_cast<double>(changed));
   impl_->scanner_errors.Add(labels).Increment(static_cast<double>(errors));
+}
+
+void prometheus_metrics::lane_parked_claims(std::string_view lane, std::size_t parked) {
+  impl_->lane_parked.Add({{"lane", std::string(lane)}}).Set(static_cast<double>(parked));
 }
 
 std::string prometheus_metrics::serialize() const {
