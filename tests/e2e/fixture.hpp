@@ -2,14 +2,19 @@
 // Shared pieces of the end-to-end tests: a real redis-server, a real
 // ff-node process on top of it, and JSON helpers.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -180,6 +185,81 @@ inline bool eventually(const std::function<bool()>& done,
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// The value of one series in the node's /metrics, e.g.
+// `ff_lane_parked_claims{lane="default"}`; -1 when the series is absent.
+inline double metric_value(http_client& client, const std::string& series) {
+  auto res = client.get("/metrics");
+  if (res.status != 200) throw std::runtime_error("GET /metrics answered " + std::to_string(res.status));
+  std::istringstream lines(res.body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.compare(0, series.size() + 1, series + " ") == 0) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+// Polls /metrics until `n` claims are parked in `lane`. A test that means
+// to exercise the wake-up calls this before it creates the work, so the
+// claims provably parked first.
+inline bool parked_claims_reach(http_client& client, std::size_t n,
+                                const std::string& lane = "default",
+                                std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto series = "ff_lane_parked_claims{lane=\"" + lane + "\"}";
+  return eventually([&] { return metric_value(client, series) == static_cast<double>(n); }, timeout);
+}
+
+// Runs `call(client, i)` for i in [0, n) on n threads, each with its own
+// connection to `port`, all released at once after every connection is
+// open; returns the answers in order of i.
+template <class F>
+auto run_together(std::uint16_t port, std::size_t n, F call) {
+  using result = decltype(call(std::declval<http_client&>(), std::size_t{}));
+  std::promise<void> go;
+  auto gate = go.get_future().share();
+  std::atomic<std::size_t> connected{0};
+  std::vector<std::future<result>> running;
+  for (std::size_t i = 0; i < n; ++i)
+    running.push_back(std::async(std::launch::async, [&, gate, i] {
+      http_client client("127.0.0.1", port);
+      try {
+        client.get("/healthz");
+      } catch (const std::exception&) {
+        // the call itself will report the failure
+      }
+      ++connected;
+      gate.wait();
+      return call(client, i);
+    }));
+  while (connected.load() < n) std::this_thread::yield();
+  go.set_value();
+  std::vector<result> out;
+  for (auto& f : running) out.push_back(f.get());
+  return out;
+}
+
+// Takes the one execution that becomes due at some time (a delay or a
+// retry backoff): an immediate acquire, then a long poll if nothing was due
+// yet. `granted_at` is the store's clock at the grant (acquire sets
+// lease_expires_at to its now + lease_ttl_ms), so "not handed out before
+// it was due" can be checked however slow the run is.
+struct due_acquire {
+  unsigned first_status = 0; // the immediate acquire: 204, or 200 when already due
+  held_lease lease;
+  std::int64_t granted_at = 0;
+};
+
+inline due_acquire acquire_when_due(http_client& client, const std::string& worker) {
+  constexpr std::int64_t ttl_ms = 30000;
+  const std::string ttl = R"("lease_ttl_ms":)" + std::to_string(ttl_ms);
+  auto first = acquire(client, worker, ttl);
+  auto got = first.status == 204 ? acquire(client, worker, ttl + R"(,"wait_ms":5000)") : first;
+  if (got.status != 200)
+    throw std::runtime_error("nothing became due: " + std::to_string(got.status) + " " + got.body);
+  due_acquire out;
+  out.first_status = first.status;
+  out.lease = parse_lease(got.body);
+  out.granted_at = out.lease.lease_expires_at - ttl_ms;
+  return out;
 }
 
 inline std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
