@@ -184,3 +184,30 @@ TEST_CASE("race: 50 parked claims woken by 50 creates each get a different execu
   CHECK(parked_claims_reach(client, 0));
   CHECK(acquire(client, "late").status == 204);
 }
+
+TEST_CASE("race: a complete that finds its lease expired before the scanner did hands the work on"
+          * doctest::may_fail()) {
+  redis_server redis;
+  auto env = node_env(redis);
+  // Neither the expiry scanner nor the reconciler runs: the late complete
+  // is what finds the lease expired, and nothing else can wake the lane.
+  env["FF_LEASE_EXPIRY_INTERVAL_MS"] = "0";
+  env["FF_INDEX_RECONCILER_INTERVAL_S"] = "0";
+  node_process node(env);
+  http_client client("127.0.0.1", node.port());
+
+  auto id = create_execution(client, 2);
+  auto late = parse_lease(acquire(client, "w1", R"("lease_ttl_ms":1000)").body);
+  REQUIRE(late.execution_id == id);
+  REQUIRE(eventually([&] { return now_ms() > late.lease_expires_at + 20; }));
+  // The store marks the lease expired and requeues the execution for
+  // reclaim as it refuses the complete.
+  CHECK(client.post(exec_path(id, "/complete"), late.fence()).status == 409);
+  auto res = acquire(client, "w2", R"("wait_ms":3000)");
+  REQUIRE_MESSAGE(res.status == 200, "the requeued execution was not handed out (state "
+                                         << state_of(client, id) << ")");
+  auto reclaim = parse_lease(res.body);
+  CHECK(reclaim.execution_id == id);
+  CHECK(reclaim.attempt_type == "reclaim");
+  CHECK(client.post(exec_path(id, "/complete"), reclaim.fence()).status == 200);
+}

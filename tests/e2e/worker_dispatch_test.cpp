@@ -54,6 +54,7 @@ TEST_CASE("long poll without work answers 204 when the wait ends") {
   CHECK(none.status == 204);
   CHECK(none.body.empty());
   CHECK(elapsed_ms(start) >= 400);
+  CHECK(parked_claims_reach(client, 0)); // the claim left the parked count when its wait ended
   auto grant = client.post("/v1/workers/w/claim",
                            R"({"lane_id":"default","worker_instance_id":"w-1","grant_ttl_ms":1000,"wait_ms":300})");
   CHECK(grant.status == 204);
