@@ -169,6 +169,20 @@ inline std::string create_execution(http_client& client, std::uint16_t partition
   return id;
 }
 
+// Creates an execution on `partition` and acquires it as `worker` (acquire
+// members in `extra`, e.g. a short `"lease_ttl_ms":1000`); throws unless
+// the worker got exactly that execution.
+inline held_lease create_and_acquire(http_client& client, std::uint16_t partition,
+                                     const std::string& extra = {},
+                                     const std::string& worker = "w") {
+  auto id = create_execution(client, partition);
+  auto res = acquire(client, worker, extra);
+  if (res.status != 200) throw std::runtime_error("acquire failed: " + res.body);
+  auto lease = parse_lease(res.body);
+  if (lease.execution_id != id) throw std::runtime_error("acquired another execution: " + res.body);
+  return lease;
+}
+
 // The public state, without the JSON quotes.
 inline std::string state_of(http_client& client, const std::string& id) {
   auto res = client.get(exec_path(id, "/state"));

@@ -196,9 +196,8 @@ TEST_CASE("race: a complete that finds its lease expired before the scanner did 
   node_process node(env);
   http_client client("127.0.0.1", node.port());
 
-  auto id = create_execution(client, 2);
-  auto late = parse_lease(acquire(client, "w1", R"("lease_ttl_ms":1000)").body);
-  REQUIRE(late.execution_id == id);
+  auto late = create_and_acquire(client, 2, R"("lease_ttl_ms":1000)", "w1");
+  const auto id = late.execution_id;
   REQUIRE(eventually([&] { return now_ms() > late.lease_expires_at + 20; }));
   // The store marks the lease expired and requeues the execution for
   // reclaim as it refuses the complete.

@@ -25,12 +25,8 @@ std::string kind_of(const http_response& res) {
   return doc.IsObject() && doc.HasMember("kind") ? doc["kind"].GetString() : "";
 }
 
-// Creates an execution on `partition` and acquires it.
 held_lease start(http_client& client, std::uint16_t partition = 2) {
-  create_execution(client, partition);
-  auto acquired = acquire(client, "worker-s");
-  if (acquired.status != 200) throw std::runtime_error("acquire failed: " + acquired.body);
-  return parse_lease(acquired.body);
+  return create_and_acquire(client, partition, {}, "worker-s");
 }
 
 std::vector<waitpoint> waitpoints_of(const http_response& res) {

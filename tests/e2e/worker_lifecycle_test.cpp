@@ -125,8 +125,8 @@ TEST_CASE("renew extends the lease: it outlives its first expiry") {
   node_process node(env);
   http_client client("127.0.0.1", node.port());
 
-  auto id = create_execution(client, 2);
-  auto lease = parse_lease(acquire(client, "w", R"("lease_ttl_ms":1000)").body);
+  auto lease = create_and_acquire(client, 2, R"("lease_ttl_ms":1000)");
+  const auto id = lease.execution_id;
   auto renew = client.post(exec_path(id, "/lease/renew"), lease.fence(R"("lease_ttl_ms":30000)"));
   REQUIRE(renew.status == 200);
   auto extended_to = parse_json(renew.body)["lease_expires_at"].GetInt64();

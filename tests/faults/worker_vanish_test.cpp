@@ -4,8 +4,6 @@
 
 #include <doctest/doctest.h>
 
-#include <optional>
-
 #include "tests/e2e/fixture.hpp"
 
 using namespace ff;
@@ -18,17 +16,14 @@ TEST_CASE("a vanished worker's execution is reclaimed by another, its late compl
   node_process node(env);
   http_client client("127.0.0.1", node.port());
 
-  auto id = create_execution(client, 5);
   held_lease vanished;
   {
     // Its own connection, dropped without a word: the worker process died.
-    std::optional<http_client> doomed(std::in_place, "127.0.0.1", node.port());
-    auto res = acquire(*doomed, "w-vanish", R"("lease_ttl_ms":1000)");
-    REQUIRE(res.status == 200);
-    vanished = parse_lease(res.body);
-    REQUIRE(vanished.execution_id == id);
+    http_client doomed("127.0.0.1", node.port());
+    vanished = create_and_acquire(doomed, 5, R"("lease_ttl_ms":1000)", "w-vanish");
     CHECK(vanished.attempt_type == "initial");
   }
+  const auto id = vanished.execution_id;
 
   http_client rescuer("127.0.0.1", node.port());
   auto res = acquire(rescuer, "w-rescue", R"("wait_ms":8000)");
