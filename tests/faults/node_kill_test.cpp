@@ -141,12 +141,12 @@ TEST_CASE("kill -9 of the node during a run: every acknowledged create completes
   } join_on_exit{stop, clients};
 
   // Kill at points of progress, not of time, so every kill lands mid-run.
-  int kills = 0;
+  std::string kills; // "acknowledged/completed" at each kill, for the log
   for (std::size_t at : {total / 5, total / 2, total * 4 / 5}) {
     CAPTURE(at);
     REQUIRE_MESSAGE(eventually([&] { return book.acked >= at; }, 30s), "creates stalled at " << book.acked.load());
     node->crash();
-    ++kills;
+    kills += " " + std::to_string(book.acked) + "/" + std::to_string(book.completed);
     node.reset();
     node.emplace(env);
   }
@@ -154,7 +154,7 @@ TEST_CASE("kill -9 of the node during a run: every acknowledged create completes
   stop = true;
   for (auto& t : clients) t.join();
   clients.clear();
-  MESSAGE("kills: " << kills << ", transport errors: " << book.transport_errors.load()
+  MESSAGE("killed at acknowledged/completed" << kills << "; transport errors: " << book.transport_errors.load()
                     << ", complete refused after a lost lease: " << book.lost_leases.load());
   CHECK_MESSAGE(all_done, "acknowledged " << book.acked.load() << ", completed " << book.completed.load());
 
