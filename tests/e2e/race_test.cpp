@@ -62,9 +62,8 @@ TEST_CASE("race: the same complete twice at once has one outcome, both answer it
   // the execution terminal under its own fence and gets the same 200.
   for (int round = 0; round < 10; ++round) {
     CAPTURE(round);
-    auto id = create_execution(client, static_cast<std::uint16_t>(round % 8));
-    auto lease = parse_lease(acquire(client, "w").body);
-    REQUIRE(lease.execution_id == id);
+    auto lease = create_and_acquire(client, static_cast<std::uint16_t>(round % 8));
+    const auto id = lease.execution_id;
     auto body = lease.fence(R"("result":"b25jZQ==")");
     auto answers = run_together(node.port(), 2, [&](http_client& c, std::size_t) {
       return c.post(exec_path(id, "/complete"), body);
@@ -81,8 +80,8 @@ TEST_CASE("race: the same complete twice at once has one outcome, both answer it
   // later call is answered as a retry of the first (its result is dropped).
   for (int round = 0; round < 10; ++round) {
     CAPTURE(round);
-    auto id = create_execution(client, static_cast<std::uint16_t>(round % 8));
-    auto lease = parse_lease(acquire(client, "w").body);
+    auto lease = create_and_acquire(client, static_cast<std::uint16_t>(round % 8));
+    const auto id = lease.execution_id;
     const std::vector<std::string> results{"first", "second"};
     auto answers = run_together(node.port(), 2, [&](http_client& c, std::size_t i) {
       return c.post(exec_path(id, "/complete"),
@@ -105,12 +104,8 @@ TEST_CASE("race: a complete after lease expiry and reclaim loses to the reclaime
 
   constexpr int executions = 5;
   std::vector<held_lease> first;
-  for (int i = 0; i < executions; ++i) {
-    create_execution(client, static_cast<std::uint16_t>(i));
-    auto res = acquire(client, "w1", R"("lease_ttl_ms":1000)");
-    REQUIRE(res.status == 200);
-    first.push_back(parse_lease(res.body));
-  }
+  for (int i = 0; i < executions; ++i)
+    first.push_back(create_and_acquire(client, static_cast<std::uint16_t>(i), R"("lease_ttl_ms":1000)", "w1"));
   // Each lease expires unrenewed; the second worker gets each execution back
   // as a reclaim, which the store allows only once the lease has expired.
   std::map<std::string, held_lease> second;
