@@ -27,10 +27,21 @@ std::optional<std::uint16_t> pick_partition(lane_state& st, const pending_claim&
   return std::nullopt;
 }
 
+// Marks a claim parked or not, and publishes the lane's count when it
+// changes (tests and operators watch it to know a claim is waiting).
+void set_parked(lane_state& st, pending_claim& c, bool parked) {
+  if (c.parked == parked) return;
+  c.parked = parked;
+  if (parked) ++st.parked;
+  else --st.parked;
+  if (st.metrics) st.metrics->lane_parked_claims(st.lane, st.parked);
+}
+
 void finish(self_ptr self, std::uint64_t id, engine_error* error) {
   auto it = self->state.pending.find(id);
   if (it == self->state.pending.end()) return;
   auto& c = it->second;
+  set_parked(self->state, c, false);
   if (c.grant_only)
     c.grant_promise.deliver(error ? reply<grant_outcome>::failure(*error)
                                   : reply<grant_outcome>::success(grant_outcome{}));
@@ -60,6 +71,7 @@ template <class T>
 void deliver_served(self_ptr self, std::uint64_t id, T value) {
   auto it = self->state.pending.find(id);
   if (it == self->state.pending.end()) return;
+  set_parked(self->state, it->second, false);
   if constexpr (std::is_same_v<T, grant_outcome>)
     it->second.grant_promise.deliver(reply<grant_outcome>::success(std::move(value)));
   else
@@ -78,7 +90,10 @@ void dispatch(self_ptr self, std::uint64_t id) {
     auto now = std::chrono::steady_clock::now();
     if (c.expired || c.request.wait_ms == 0 || c.deadline <= now) {
       finish(self, id, nullptr);
-    } else if (!c.timer_armed) {
+      return;
+    }
+    set_parked(st, c, true);
+    if (!c.timer_armed) {
       c.timer_armed = true;
       self->delayed_send(self, c.deadline - now, expire_atom::value, id);
     }
@@ -91,6 +106,7 @@ void dispatch(self_ptr self, std::uint64_t id) {
     return;
   }
   c.in_flight = true;
+  set_parked(st, c, false);
   auto p = *partition;
   auto gen = st.generation[p];
   acquire_args args;

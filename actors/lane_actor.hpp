@@ -35,6 +35,7 @@ struct pending_claim {
   std::set<std::uint16_t> tried; // partitions that had nothing for it since they last reported
   bool in_flight = false;
   bool expired = false;
+  bool parked = false; // counted in lane_state::parked
   // When the wait ends. The expiry timer is armed only once the claim
   // parks: most claims are served at once, and every timer is a message
   // through the clock thread.
@@ -51,6 +52,7 @@ struct lane_state {
   std::map<std::uint16_t, std::uint64_t> generation; // bumps on every report
   std::uint16_t cursor = 0;                 // round-robin position
   std::map<std::uint64_t, pending_claim> pending;
+  std::size_t parked = 0;                   // pending claims waiting for a report (a gauge)
   std::uint64_t next_id = 1;
   // Retirement (lanes outside FF_LANES only).
   bool configured = false;

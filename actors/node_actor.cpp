@@ -53,7 +53,7 @@ void respawn(node_ptr self, const caf::actor_addr& dead) {
 void rebuild_ready_sets(node_ptr self) {
   for (std::size_t p = 0; p < self->state.current.partitions.size(); ++p)
     self->request(self->state.current.partitions[p], std::chrono::seconds(30), count_atom::value,
-                  static_cast<std::uint16_t>(p), self->state.settings.lanes)
+                  static_cast<std::uint16_t>(p), self->state.settings.boot_lanes)
       .then([p](reply<std::vector<lane_count>>& r) {
               if (!r.ok) spdlog::warn("boot: eligible count of partition {}: {}", p, r.error.text());
             },

@@ -23,7 +23,10 @@ struct node_settings {
   std::uint16_t flow_partitions = 256;
   std::uint32_t backend_pool_size = 4;
   std::uint32_t partition_queue_bound = 1024;
-  std::vector<std::string> lanes{"default"};
+  std::vector<std::string> lanes{"default"};  // FF_LANES: never retire
+  // Lanes whose ready sets are rebuilt at boot: FF_LANES and every lane
+  // the store holds eligible work for.
+  std::vector<std::string> boot_lanes{"default"};
   std::vector<scanner_settings> scanners;
   std::shared_ptr<store_health> health;
 };

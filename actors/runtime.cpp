@@ -411,7 +411,7 @@ struct actor_runtime::impl {
   bool stopped = false;
 
   impl(const node_config& c, backend_factory factory, backend_factory probe_factory,
-       metrics_sink& metrics)
+       std::vector<std::string> lanes_with_work, metrics_sink& metrics)
       : system(configure(cfg)) {
     prober = system.spawn<caf::detached>(store_probe_actor_behavior, std::move(probe_factory),
                                          health, store_probe_settings{});
@@ -431,6 +431,10 @@ struct actor_runtime::impl {
     settings.backend_pool_size = c.backend_pool_size;
     settings.partition_queue_bound = c.partition_queue_bound;
     settings.lanes = c.lanes;
+    settings.boot_lanes = c.lanes;
+    for (auto& lane : lanes_with_work)
+      if (std::find(c.lanes.begin(), c.lanes.end(), lane) == c.lanes.end())
+        settings.boot_lanes.push_back(std::move(lane));
     settings.scanners = scanners_from(c);
     settings.health = health;
     node = system.spawn(node_actor_behavior, settings, factory, &metrics, table, lanes);
@@ -445,8 +449,10 @@ struct actor_runtime::impl {
 };
 
 actor_runtime::actor_runtime(const node_config& cfg, backend_factory factory,
-                             backend_factory probe_factory, metrics_sink& metrics)
-    : impl_(std::make_unique<impl>(cfg, std::move(factory), std::move(probe_factory), metrics)) {}
+                             backend_factory probe_factory,
+                             std::vector<std::string> lanes_with_work, metrics_sink& metrics)
+    : impl_(std::make_unique<impl>(cfg, std::move(factory), std::move(probe_factory),
+                                   std::move(lanes_with_work), metrics)) {}
 
 actor_runtime::~actor_runtime() { shutdown(); }
 

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "actors/backend_actor.hpp"
 #include "actors/engine_gateway.hpp"
@@ -17,8 +19,10 @@ public:
   // Spawns the node actor, which spawns the backend pool (each actor builds
   // its connection with `factory`) and the partition actors, and the store
   // prober, whose connection `probe_factory` builds (short timeouts).
+  // `lanes_with_work`: lanes found in the store with eligible work; their
+  // ready sets are rebuilt at boot along with those of FF_LANES.
   actor_runtime(const node_config& cfg, backend_factory factory, backend_factory probe_factory,
-                metrics_sink& metrics);
+                std::vector<std::string> lanes_with_work, metrics_sink& metrics);
   ~actor_runtime();
   actor_runtime(const actor_runtime&) = delete;
   actor_runtime& operator=(const actor_runtime&) = delete;

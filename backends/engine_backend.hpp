@@ -175,6 +175,9 @@ public:
   // Eligible entries per lane on one partition (boot-time ready sets).
   virtual expected<std::vector<lane_count>> count_eligible(
       std::uint16_t partition, const std::vector<std::string>& lanes) = 0;
+  // Every lane with eligible work on any partition (at boot: lanes outside
+  // FF_LANES get their ready sets rebuilt too). Walks the whole keyspace.
+  virtual expected<std::vector<std::string>> lanes_with_eligible_work() = 0;
 };
 
 } // namespace ff

@@ -28,6 +28,9 @@ public:
   virtual void lease_renewal(std::string_view outcome) = 0;
   // A claim refused because the lane already holds its bound of waiting claims.
   virtual void worker_at_capacity() = 0;
+  // How many claims are parked in a lane, waiting for work (set on every
+  // change, from the lane's own actor).
+  virtual void lane_parked_claims(std::string_view lane, std::size_t parked) = 0;
 };
 
 // Discards everything; for tests and tools.
@@ -40,6 +43,7 @@ public:
   void claim_from_grant(std::string_view, double) override {}
   void lease_renewal(std::string_view) override {}
   void worker_at_capacity() override {}
+  void lane_parked_claims(std::string_view, std::size_t) override {}
 };
 
 } // namespace ff

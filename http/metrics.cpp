@@ -94,6 +94,11 @@ struct prometheus_metrics::impl {
           .Help("Claims refused because their lane already held its bound of waiting claims")
           .Register(*registry)
           .Add({});
+  prometheus::Family<prometheus::Gauge>& lane_parked =
+      prometheus::BuildGauge()
+          .Name("ff_lane_parked_claims")
+          .Help("Claims parked in a lane, waiting for work")
+          .Register(*registry);
 };
 
 prometheus_metrics::prometheus_metrics() : impl_(std::make_unique<impl>()) {}
@@ -142,6 +147,10 @@ void prometheus_metrics::lease_renewal(std::string_view outcome) {
 }
 
 void prometheus_metrics::worker_at_capacity() { impl_->worker_at_capacity.Increment(); }
+
+void prometheus_metrics::lane_parked_claims(std::string_view lane, std::size_t parked) {
+  impl_->lane_parked.Add({{"lane", std::string(lane)}}).Set(static_cast<double>(parked));
+}
 
 std::string prometheus_metrics::serialize() const {
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());

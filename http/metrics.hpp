@@ -28,6 +28,8 @@ public:
   // ff_scanner_changed_total / ff_scanner_errors_total, label scanner.
   void scanner_cycle(std::string_view scanner, double seconds, std::uint64_t changed,
                      std::uint64_t errors) override;
+  // ff_lane_parked_claims{lane}
+  void lane_parked_claims(std::string_view lane, std::size_t parked) override;
 
   // ff_lanes_served (gauge)
   void lanes_served(std::size_t lanes) override;

@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
   probe.command_timeout = std::chrono::milliseconds(1000);
 
   // Boot-time preparation runs once, before any actor exists.
+  std::vector<std::string> lanes_with_work;
   {
     auto backend = ff::make_valkey_backend(store);
     ff::backend_boot_options boot;
@@ -112,12 +113,17 @@ int main(int argc, char** argv) {
     spdlog::info("store {} ready: server {}, library {}{}", backend->name(),
                  report->server_version, report->library_version,
                  report->library_loaded ? " (loaded)" : "");
+    // Lanes outside FF_LANES that hold eligible work get their ready sets
+    // rebuilt too, so a restart never strands their work.
+    auto found = backend->lanes_with_eligible_work();
+    if (!found) return fail("backend boot failed: listing lanes: " + found.error().text());
+    lanes_with_work = std::move(*found);
   }
 
   ff::prometheus_metrics metrics;
   ff::actor_runtime runtime(
     cfg, [store] { return ff::make_valkey_backend(store); },
-    [probe] { return ff::make_valkey_backend(probe); }, metrics);
+    [probe] { return ff::make_valkey_backend(probe); }, lanes_with_work, metrics);
   ff::http_server server(cfg, runtime.gateway(), metrics);
   if (auto started = server.start(); !started) return fail(started.error().text());
   if (cfg.api_token.empty())

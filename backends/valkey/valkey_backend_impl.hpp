@@ -64,6 +64,7 @@ public:
   expected<scan_outcome> reconcile_indexes(const scan_args& args) override;
   expected<std::vector<lane_count>> count_eligible(
       std::uint16_t partition, const std::vector<std::string>& lanes) override;
+  expected<std::vector<std::string>> lanes_with_eligible_work() override;
 
   // valkey_suspension.cpp
   expected<std::string> seed_waitpoint_hmac_secret(std::uint16_t partition,

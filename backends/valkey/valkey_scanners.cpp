@@ -2,6 +2,8 @@
 // lua/scanner.lua). Scanners take the caller's clock and work on one
 // partition per call.
 
+#include <set>
+
 #include "backends/valkey/function_call.hpp"
 #include "backends/valkey/keys.hpp"
 #include "backends/valkey/reply_parse.hpp"
@@ -169,6 +171,35 @@ expected<std::vector<lane_count>> valkey_backend::count_eligible(
   if (!r.ok())
     return r.error();
   return out;
+}
+
+expected<std::vector<std::string>> valkey_backend::lanes_with_eligible_work() {
+  // SCAN, not KEYS: the walk is incremental and never blocks the store.
+  const std::string match = k::lane_eligible_key("{fp:*}", "*");
+  const std::string_view infix = "}:lane:", suffix = ":eligible";
+  std::set<std::string> lanes;
+  std::string cursor = "0";
+  do {
+    auto reply = conn_.command({"SCAN", cursor, "MATCH", match, "COUNT", "1000"});
+    if (!reply)
+      return std::move(reply).error();
+    if (reply->is_error())
+      return classify_redis_error_reply("SCAN", reply->str);
+    if (reply->kind != redis_value::type::array || reply->elements.size() != 2 ||
+        !reply->elements[0].is_string())
+      return engine_error::internal("SCAN: malformed reply");
+    cursor = reply->elements[0].str;
+    for (const auto& key : reply->elements[1].elements) {
+      if (!key.is_string()) continue;
+      const std::string& name = key.str;
+      auto at = name.find(infix);
+      if (at == std::string::npos || name.size() < at + infix.size() + suffix.size()) continue;
+      auto lane = name.substr(at + infix.size(),
+                              name.size() - suffix.size() - (at + infix.size()));
+      if (is_valid_lane_id(lane)) lanes.insert(std::move(lane));
+    }
+  } while (cursor != "0");
+  return std::vector<std::string>(lanes.begin(), lanes.end());
 }
 
 } // namespace ff

@@ -2,14 +2,19 @@
 // Shared pieces of the end-to-end tests: a real redis-server, a real
 // ff-node process on top of it, and JSON helpers.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -164,6 +169,20 @@ inline std::string create_execution(http_client& client, std::uint16_t partition
   return id;
 }
 
+// Creates an execution on `partition` and acquires it as `worker` (acquire
+// members in `extra`, e.g. a short `"lease_ttl_ms":1000`); throws unless
+// the worker got exactly that execution.
+inline held_lease create_and_acquire(http_client& client, std::uint16_t partition,
+                                     const std::string& extra = {},
+                                     const std::string& worker = "w") {
+  auto id = create_execution(client, partition);
+  auto res = acquire(client, worker, extra);
+  if (res.status != 200) throw std::runtime_error("acquire failed: " + res.body);
+  auto lease = parse_lease(res.body);
+  if (lease.execution_id != id) throw std::runtime_error("acquired another execution: " + res.body);
+  return lease;
+}
+
 // The public state, without the JSON quotes.
 inline std::string state_of(http_client& client, const std::string& id) {
   auto res = client.get(exec_path(id, "/state"));
@@ -198,6 +217,70 @@ inline double metric_value(http_client& client, const std::string& series) {
   auto res = client.get("/metrics");
   if (res.status != 200) throw std::runtime_error("/metrics answered " + std::to_string(res.status));
   return metric_value(res.body, series);
+}
+
+// Polls /metrics until `n` claims are parked in `lane`. A test that means
+// to exercise the wake-up calls this before it creates the work, so the
+// claims provably parked first.
+inline bool parked_claims_reach(http_client& client, std::size_t n,
+                                const std::string& lane = "default",
+                                std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto series = "ff_lane_parked_claims{lane=\"" + lane + "\"}";
+  return eventually([&] { return metric_value(client, series) == static_cast<double>(n); }, timeout);
+}
+
+// Runs `call(client, i)` for i in [0, n) on n threads, each with its own
+// connection to `port`, all released at once after every connection is
+// open; returns the answers in order of i.
+template <class F>
+auto run_together(std::uint16_t port, std::size_t n, F call) {
+  using result = decltype(call(std::declval<http_client&>(), std::size_t{}));
+  std::promise<void> go;
+  auto gate = go.get_future().share();
+  std::atomic<std::size_t> connected{0};
+  std::vector<std::future<result>> running;
+  for (std::size_t i = 0; i < n; ++i)
+    running.push_back(std::async(std::launch::async, [&, gate, i] {
+      http_client client("127.0.0.1", port);
+      try {
+        client.get("/healthz");
+      } catch (const std::exception&) {
+        // the call itself will report the failure
+      }
+      ++connected;
+      gate.wait();
+      return call(client, i);
+    }));
+  while (connected.load() < n) std::this_thread::yield();
+  go.set_value();
+  std::vector<result> out;
+  for (auto& f : running) out.push_back(f.get());
+  return out;
+}
+
+// Takes the one execution that becomes due at some time (a delay or a
+// retry backoff): an immediate acquire, then a long poll if nothing was due
+// yet. `granted_at` is the store's clock at the grant (acquire sets
+// lease_expires_at to its now + lease_ttl_ms), so "not handed out before
+// it was due" can be checked however slow the run is.
+struct due_acquire {
+  unsigned first_status = 0; // the immediate acquire: 204, or 200 when already due
+  held_lease lease;
+  std::int64_t granted_at = 0;
+};
+
+inline due_acquire acquire_when_due(http_client& client, const std::string& worker) {
+  constexpr std::int64_t ttl_ms = 30000;
+  const std::string ttl = R"("lease_ttl_ms":)" + std::to_string(ttl_ms);
+  auto first = acquire(client, worker, ttl);
+  auto got = first.status == 204 ? acquire(client, worker, ttl + R"(,"wait_ms":5000)") : first;
+  if (got.status != 200)
+    throw std::runtime_error("nothing became due: " + std::to_string(got.status) + " " + got.body);
+  due_acquire out;
+  out.first_status = first.status;
+  out.lease = parse_lease(got.body);
+  out.granted_at = out.lease.lease_expires_at - ttl_ms;
+  return out;
 }
 
 inline std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {

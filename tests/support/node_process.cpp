@@ -150,6 +150,13 @@ int node_process::stop(std::chrono::milliseconds grace) {
   return code;
 }
 
+void node_process::crash() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 std::string node_process::log() const { return read_file(log_path_); }
 
 } // namespace ff::test

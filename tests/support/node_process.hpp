@@ -38,6 +38,8 @@ public:
   std::uint16_t port() const { return port_; }
   // SIGTERM and wait; returns the exit code (-1 if it had to be killed).
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(15));
+  // SIGKILL and reap: the node dies mid-request, as in a machine failure.
+  void crash();
   // Everything the node printed so far.
   std::string log() const;
   bool running() const { return pid_ > 0; }

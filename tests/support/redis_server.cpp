@@ -1,5 +1,8 @@
 #include "tests/support/redis_server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -64,5 +67,29 @@ void redis_server::restart() {
 }
 
 std::string redis_server::log() const { return process_->log(); }
+
+std::string redis_server::command(const std::vector<std::string>& args) const {
+  std::string request = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& a : args) request += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port());
+  inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
+  std::string reply;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char c = 0;
+    while (recv(fd, &c, 1, 0) == 1 && c != '\n')
+      if (c != '\r') reply.push_back(c);
+  }
+  close(fd);
+  if (reply.empty()) throw std::runtime_error("no reply from redis-server to " + args.front());
+  return reply;
+}
 
 } // namespace ff::test

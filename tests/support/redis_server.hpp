@@ -46,6 +46,11 @@ public:
   // The server's log file, for failure messages.
   std::string log() const;
 
+  // Sends one command on a fresh connection and returns the first line of
+  // the reply (`+OK`, `-ERR …`, `:1`); for settings and faults a test
+  // injects (CONFIG SET, CLIENT PAUSE), not for reading data.
+  std::string command(const std::vector<std::string>& args) const;
+
 private:
   std::string host_ = "127.0.0.1";
   std::string dir_;
