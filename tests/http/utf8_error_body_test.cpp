@@ -13,50 +13,6 @@ using test::eid1_path;
 using test::running_server;
 using test::valid_utf8;
 
-namespace {
-
-// A valid value for each path parameter, so that only the one under test
-// is bad.
-std::string valid_param(const std::string& route, const std::string& name) {
-  if (name == "id")
-    return route.rfind("/v1/executions/", 0) == 0 ? eid1_path
-                                                   : "b3f4e2d1-7a65-4c3b-8e2f-1a0b9c8d7e6f";
-  if (name == "waitpoint_id") return "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
-  if (name == "worker_id") return "worker-1";
-  if (name == "idx") return "0";
-  FAIL("no valid value for {" << name << "} in " << route);
-  return {};
-}
-
-// The route's path with `bad` in place of parameter `which` and valid
-// values elsewhere.
-std::string path_with(const std::string& route, const std::string& which, const std::string& bad) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < route.size()) {
-    auto open = route.find('{', i);
-    if (open == std::string::npos) {
-      out += route.substr(i);
-      break;
-    }
-    auto close = route.find('}', open);
-    out += route.substr(i, open - i);
-    auto name = route.substr(open + 1, close - open - 1);
-    out += name == which ? bad : valid_param(route, name);
-    i = close + 1;
-  }
-  return out;
-}
-
-std::vector<std::string> params_of(const std::string& route) {
-  std::vector<std::string> out;
-  for (auto open = route.find('{'); open != std::string::npos; open = route.find('{', open + 1))
-    out.push_back(route.substr(open + 1, route.find('}', open) - open - 1));
-  return out;
-}
-
-} // namespace
-
 TEST_CASE("the test's UTF-8 validator") {
   CHECK(valid_utf8("plain"));
   CHECK(valid_utf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));
@@ -72,12 +28,12 @@ TEST_CASE("every route's path parameters: invalid UTF-8 never reaches a body") {
   auto c = s.client();
   std::size_t routes_with_params = 0;
   for (const auto& route : route_table()) {
-    auto params = params_of(route.path);
+    auto params = test::route_params_of(route.path);
     if (params.empty()) continue;
     ++routes_with_params;
     for (const auto& param : params) {
       for (std::string bad : {"%FF", "%C0%80", "%ED%B0%80", "a%FFb", "%F4%90%80%80"}) {
-        auto path = path_with(route.path, param, bad);
+        auto path = test::route_path(route.path, param, bad);
         CAPTURE(route.method);
         CAPTURE(path);
         auto r = c.request(route.method, path, "{}");
