@@ -1,0 +1,53 @@
+// Numbers in request bodies read as what they say (found by fuzzing: a
+// zero with a large exponent came out as a huge number).
+
+#include <doctest/doctest.h>
+
+#include "http/json_codec.hpp"
+
+using namespace ff;
+
+namespace {
+
+rapidjson::Document parsed(const std::string& text) {
+  rapidjson::Document doc;
+  std::string reason;
+  REQUIRE_MESSAGE(parse_json_text(text, doc, &reason), reason);
+  return doc;
+}
+
+} // namespace
+
+TEST_CASE("a zero written as a double reads as zero, whatever its exponent") {
+  const std::string many_zeros = "0." + std::string(40, '0');
+  for (const std::string& zero :
+       std::vector<std::string>{"0e40", "0E+40", "-0e40", "0.000e300", "-0.0E-400", "0e4", "0e400",
+                                "0.0", many_zeros, "-" + many_zeros}) {
+    CAPTURE(zero);
+    auto doc = parsed("[" + zero + "]");
+    REQUIRE(doc[0].IsNumber());
+    CHECK(doc[0].GetDouble() == 0.0);
+  }
+  auto doc = parsed(R"({"a":0e40,"b":"0e40","c":1e40,"d":[1.5e-3,0e99],"e":"x\"0e40"})");
+  CHECK(doc["a"].GetDouble() == 0.0);
+  CHECK(std::string(doc["b"].GetString()) == "0e40"); // strings are untouched
+  CHECK(doc["c"].GetDouble() == 1e40);
+  CHECK(doc["d"][0].GetDouble() == 1.5e-3);
+  CHECK(doc["d"][1].GetDouble() == 0.0);
+  CHECK(std::string(doc["e"].GetString()) == "x\"0e40");
+}
+
+TEST_CASE("invalid numbers stay invalid, with offsets into the client's text") {
+  for (const char* bad :
+       {"[00e99]", "[0.e5]", "[0e]", "[-e5]", "[0e+]", "[0e40e40]", "[0e40.5]", "0e4e40",
+        "[0.00000000000000000000000000000x]"}) {
+    CAPTURE(bad);
+    rapidjson::Document doc;
+    std::string reason;
+    CHECK_FALSE(parse_json_text(bad, doc, &reason));
+  }
+  rapidjson::Document doc;
+  std::string reason;
+  CHECK_FALSE(parse_json_text(R"([0e40, x])", doc, &reason));
+  CHECK(reason.find("(at byte 7)") != std::string::npos);
+}
