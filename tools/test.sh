@@ -4,6 +4,9 @@
 # and UndefinedBehaviorSanitizer instead; FF_SANITIZE=both runs the plain
 # suite and then the sanitizer one. CI runs the plain suite: on 2 cores the
 # sanitizer build alone takes longer than the whole plain run.
+# Then, unless FF_FUZZ=0, the fuzz pass: the libFuzzer targets built with
+# clang in build-fuzz, each run for FF_FUZZ_SECONDS (default 20) over its
+# seed corpus (docs/fuzzing.md).
 # shellcheck disable=SC2317 # the functions below run from the EXIT trap
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -63,4 +66,12 @@ for pass in $passes; do
   cmake --build "$build_dir" -j2
   TMPDIR="$run_tmp" ctest --test-dir "$build_dir" --output-on-failure -j2 || status=$?
 done
+
+if [ "${FF_FUZZ:-1}" != 0 ]; then
+  echo "test.sh: building build-fuzz (clang, libFuzzer)"
+  cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+    -DFF_FUZZ=ON -DFF_FUZZ_SECONDS="${FF_FUZZ_SECONDS:-20}"
+  cmake --build build-fuzz -j2
+  TMPDIR="$run_tmp" ctest --test-dir build-fuzz --output-on-failure -j2 -L fuzz || status=$?
+fi
 exit "$status"
