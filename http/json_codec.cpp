@@ -110,89 +110,14 @@ bool is_json_content_type(std::string_view ct) {
          lower.find('/', app.size()) == std::string::npos;
 }
 
-namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// The length of the JSON number at the start of `t` when it is a zero
-// written as a double, -?0(.0+)?([eE][+-]?[0-9]+)? with a fraction or an
-// exponent, else 0. The length is what the parser reads as the number; a
-// prefix it would reject ("0.", "0e") is left alone.
-std::size_t zero_double_length(std::string_view t) {
-  const std::size_t n = t.size();
-  std::size_t i = 0;
-  if (i < n && t[i] == '-') ++i;
-  if (i >= n || t[i] != '0') return 0;
-  ++i;
-  bool fraction = false;
-  if (i < n && t[i] == '.') {
-    std::size_t zeros = 0;
-    for (++i; i < n && t[i] == '0'; ++i) ++zeros;
-    if (zeros == 0 || (i < n && is_digit(t[i]))) return 0; // "0." or not a zero
-    fraction = true;
-  }
-  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
-    ++i;
-    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
-    std::size_t digits = 0;
-    for (; i < n && is_digit(t[i]); ++i) ++digits;
-    return digits ? i : 0;
-  }
-  return fraction ? i : 0;
-}
-
-// RapidJSON 1.1's full-precision path misreads a zero written as a double
-// when its decimal exponent is beyond the fast path (|e| > 22): "0e40" came
-// out as -2.4e229, and so did 0.000... with 36 zeros (DiyFp::Normalize of
-// a zero significand). So `text` is copied into `out` with each of them
-// written as 0.0 padded with spaces to the same length: error offsets
-// still point into the client's text, and the only change in what is
-// accepted is that a zero with an exponent RapidJSON finds too big
-// ("0e400") reads as zero, as in the reference's parser. False when there is none: parse `text` as is.
-bool rewrite_zero_exponents(std::string_view text, std::string& out) {
-  bool rewritten = false;
-  const std::size_t n = text.size();
-  for (std::size_t i = 0; i < n;) {
-    char c = text[i];
-    if (c == '"') { // skip the string, escapes included
-      ++i;
-      while (i < n && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
-      ++i;
-      continue;
-    }
-    if (c != '-' && !is_digit(c)) {
-      ++i;
-      continue;
-    }
-    std::size_t end = i;
-    auto in_number = [](char t) {
-      return is_digit(t) || t == '+' || t == '-' || t == '.' || t == 'e' || t == 'E';
-    };
-    while (end < n && in_number(text[end])) ++end;
-    std::string_view zero = c == '-' ? "-0.0" : "0.0";
-    std::size_t length = zero_double_length(text.substr(i, end - i));
-    // At least one space after the zero, or what follows could continue it
-    // ("0e4e40" must not become "0.0e40"). Shorter ones ("0e4", "0.0")
-    // are within the fast path, which RapidJSON reads right.
-    if (length > zero.size()) {
-      if (!rewritten) out.assign(text.data(), n);
-      rewritten = true;
-      out.replace(i, zero.size(), zero);
-      std::fill(out.begin() + static_cast<std::ptrdiff_t>(i + zero.size()),
-                out.begin() + static_cast<std::ptrdiff_t>(i + length), ' ');
-    }
-    i = end;
-  }
-  return rewritten;
-}
-
-} // namespace
-
 bool parse_json_text(std::string_view text, rapidjson::Document& doc, std::string* reason) {
-  constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
-                             rapidjson::kParseFullPrecisionFlag;
-  std::string zeroed;
-  if (rewrite_zero_exponents(text, zeroed)) text = zeroed;
+  // Not kParseFullPrecisionFlag: RapidJSON 1.1's full-precision path turns
+  // some numbers into garbage (found by fuzzing: "0e40" read as -2.4e229,
+  // and so did 0.000... with 36 zeros and 184467440737095516155, through a
+  // zero significand in DiyFp::Normalize). The default path is exact for
+  // integers and for decimals of up to 15 digits, and within a few ulp
+  // beyond.
+  constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag;
   doc.Parse<flags>(text.data(), text.size());
   if (!doc.HasParseError()) return true;
   if (reason) {
