@@ -56,7 +56,7 @@ constexpr auto io_timeout = std::chrono::seconds(30);      // one body read / re
 constexpr auto linger_timeout = std::chrono::seconds(2);   // see session::linger
 constexpr std::size_t linger_max_bytes = 8u << 20;
 constexpr std::uint32_t header_limit = 16 * 1024;
-// Connections turned away at the limit that may linger (see reject_connection);
+// Connections turned away at the limit that may linger (see rejected_connection);
 // beyond this many, they are closed right after the 503 is written.
 constexpr std::size_t max_lingering_rejects = 16;
 constexpr auto accept_backoff_first = std::chrono::milliseconds(10);
