@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,6 +17,24 @@ namespace ff {
 std::uint32_t default_backend_pool_size() {
   auto cores = std::thread::hardware_concurrency();
   return std::clamp<std::uint32_t>(cores, 2, 4);
+}
+
+std::uint32_t default_max_connections(std::uint64_t descriptor_limit,
+                                      std::uint32_t backend_pool_size,
+                                      std::uint32_t max_concurrent_stream_ops) {
+  constexpr std::uint64_t floor = 16;
+  const std::uint64_t reserve =
+      64 + std::uint64_t{backend_pool_size} + std::uint64_t{max_concurrent_stream_ops};
+  std::uint64_t left = descriptor_limit > reserve ? descriptor_limit - reserve : 0;
+  left = std::clamp<std::uint64_t>(left, floor, std::numeric_limits<std::uint32_t>::max());
+  return static_cast<std::uint32_t>(left);
+}
+
+std::uint64_t descriptor_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
+    return std::numeric_limits<std::uint32_t>::max();
+  return lim.rlim_cur;
 }
 
 namespace {
@@ -438,6 +457,12 @@ node_config read_settings(const env_reader& env, const command_line& cl) {
   if (cfg.max_lanes < cfg.lanes.size())
     reject("FF_MAX_LANES", "must be at least the number of lanes in FF_LANES (" +
                                std::to_string(cfg.lanes.size()) + ")");
+  env.number("FF_MAX_CONNECTIONS", cfg.max_connections, 1);
+  if (cfg.max_connections == 0)
+    cfg.max_connections = default_max_connections(descriptor_limit(), cfg.backend_pool_size,
+                                                  cfg.max_concurrent_stream_ops);
+  env.number("FF_HTTP_IDLE_TIMEOUT_MS", cfg.http_idle_timeout_ms, 1);
+  env.number("FF_HTTP_HEADER_TIMEOUT_MS", cfg.http_header_timeout_ms, 1);
   env.non_empty_text("FF_DATA_DIR", cfg.data_dir);
   if (cl.data_dir) {
     if (cl.data_dir->empty()) reject("--data-dir", "must not be empty");
@@ -577,6 +602,9 @@ std::string describe_config(const node_config& cfg) {
   line("FF_ALLOW_UNAUTHENTICATED", on_off(cfg.allow_unauthenticated));
   line("FF_CORS_ORIGINS", join(cfg.cors_origins));
   line("FF_HTTP_THREADS", cfg.http_threads);
+  line("FF_MAX_CONNECTIONS", cfg.max_connections);
+  line("FF_HTTP_IDLE_TIMEOUT_MS", cfg.http_idle_timeout_ms);
+  line("FF_HTTP_HEADER_TIMEOUT_MS", cfg.http_header_timeout_ms);
   line("FF_LANES", join(cfg.lanes));
   line("FF_FLOW_PARTITIONS", cfg.flow_partitions);
   line("FF_BUDGET_PARTITIONS", cfg.budget_partitions);

@@ -20,6 +20,15 @@ enum class backend_kind { valkey, postgres, sqlite };
 // (docs/BENCHMARKS.md).
 std::uint32_t default_backend_pool_size();
 
+// The default of FF_MAX_CONNECTIONS: the descriptors left after a reserve
+// for what else the node opens (64 for files, logs and the runtime, one per
+// store connection, one per concurrent stream tail), at least 16.
+std::uint32_t default_max_connections(std::uint64_t descriptor_limit,
+                                      std::uint32_t backend_pool_size,
+                                      std::uint32_t max_concurrent_stream_ops);
+// The process's soft RLIMIT_NOFILE (unlimited reads as a large number).
+std::uint64_t descriptor_limit();
+
 struct node_config {
   // HTTP
   std::string listen_host = "0.0.0.0";
@@ -28,6 +37,11 @@ struct node_config {
   std::vector<std::string> cors_origins{"*"};
   bool allow_unauthenticated = false;       // FF_ALLOW_UNAUTHENTICATED=1
   unsigned http_threads = 2;                // FF_HTTP_THREADS
+  // FF_MAX_CONNECTIONS: open client connections; beyond it a new one gets a
+  // canned 503. 0 = default_max_connections() of the limit at server start.
+  std::uint32_t max_connections = 0;
+  std::uint32_t http_idle_timeout_ms = 60000;   // FF_HTTP_IDLE_TIMEOUT_MS: between requests
+  std::uint32_t http_header_timeout_ms = 10000; // FF_HTTP_HEADER_TIMEOUT_MS: one request header
 
   // Engine
   std::vector<std::string> lanes{"default"};

@@ -1,5 +1,6 @@
 #include "http/json_codec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -7,8 +8,54 @@
 
 namespace ff {
 
+namespace {
+
+// The UTF-8 sequence at in[i]: its length when valid, else 0. `consumed`
+// is how far a lossy decoder moves on: the whole sequence, or the longest
+// valid prefix of a broken one (at least one byte), which becomes one
+// U+FFFD (the substitution rule of Rust's from_utf8_lossy).
+std::size_t utf8_sequence(std::string_view in, std::size_t i, std::size_t& consumed) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(in[k]); };
+  unsigned char b = byte(i);
+  consumed = 1;
+  if (b < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
+  if (b >= 0xC2 && b <= 0xDF) len = 2;
+  else if (b == 0xE0) { len = 3; lo = 0xA0; }
+  else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) len = 3;
+  else if (b == 0xED) { len = 3; hi = 0x9F; } // no surrogates
+  else if (b == 0xF0) { len = 4; lo = 0x90; }
+  else if (b >= 0xF1 && b <= 0xF3) len = 4;
+  else if (b == 0xF4) { len = 4; hi = 0x8F; }
+  if (len == 0) return 0;
+  std::size_t k = 1;
+  for (; k < len && i + k < in.size(); ++k) {
+    unsigned char c = byte(i + k);
+    bool fits = k == 1 ? (c >= lo && c <= hi) : (c >= 0x80 && c <= 0xBF);
+    if (!fits) break;
+  }
+  consumed = k;
+  return k == len ? len : 0;
+}
+
+constexpr char replacement_character[] = "\xEF\xBF\xBD";
+
+// Error texts are built from fixed words and request input; the input is
+// echoed through echo_input, and this is the net under every other path.
+std::string_view safe_text(std::string_view text, std::string& storage) {
+  if (is_valid_utf8(text)) return text;
+  storage = utf8_lossy(text);
+  return storage;
+}
+
+} // namespace
+
 http_response json_error(unsigned status, std::string_view error, std::string_view kind,
                          std::optional<bool> retryable, std::string_view detail) {
+  std::string error_storage, detail_storage;
+  error = safe_text(error, error_storage);
+  detail = safe_text(detail, detail_storage);
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
@@ -254,8 +301,13 @@ std::size_t find_unpaired_surrogate(std::string_view json) {
 }
 
 bool parse_json_text(std::string_view text, rapidjson::Document& doc, std::string* reason) {
-  constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
-                             rapidjson::kParseFullPrecisionFlag;
+  // Not kParseFullPrecisionFlag: RapidJSON 1.1's full-precision path turns
+  // some numbers into garbage (found by fuzzing: "0e40" read as -2.4e229,
+  // and so did 0.000... with 36 zeros and 184467440737095516155, through a
+  // zero significand in DiyFp::Normalize). The default path is exact for
+  // integers and for decimals of up to 15 digits, and within a few ulp
+  // beyond.
+  constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag;
   doc.Parse<flags>(text.data(), text.size());
   if (!doc.HasParseError()) {
     // RapidJSON turns a lone low surrogate escape into bytes that are not UTF-8;
@@ -282,7 +334,7 @@ bool parse_json_body(const http_request& req, rapidjson::Document& doc, http_res
   }
   if (!is_json_content_type(req.content_type)) {
     error = unsupported_media_type("Content-Type: expected application/json, got " +
-                                   req.content_type);
+                                   echo_input(req.content_type));
     return false;
   }
   std::string reason;
@@ -343,47 +395,33 @@ void write_byte_array(json_writer& w, std::string_view bytes) {
   out.Pop(static_cast<std::size_t>(start + reserved - p));
 }
 
+bool is_valid_utf8(std::string_view in) {
+  for (std::size_t i = 0, consumed = 0; i < in.size(); i += consumed)
+    if (utf8_sequence(in, i, consumed) == 0) return false;
+  return true;
+}
+
 std::string utf8_lossy(std::string_view in) {
-  static constexpr char replacement[] = "\xEF\xBF\xBD";
   std::string out;
   out.reserve(in.size());
-  std::size_t i = 0;
-  const std::size_t n = in.size();
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(in[k]); };
-  while (i < n) {
-    unsigned char b = byte(i);
-    if (b < 0x80) {
-      out.push_back(static_cast<char>(b));
-      ++i;
-      continue;
+  for (std::size_t i = 0, consumed = 0; i < in.size(); i += consumed) {
+    if (utf8_sequence(in, i, consumed)) out.append(in.substr(i, consumed));
+    else out += replacement_character;
+  }
+  return out;
+}
+
+std::string echo_input(std::string_view input) {
+  std::string out;
+  out.reserve(std::min(input.size(), max_echo_bytes) + 3);
+  for (std::size_t i = 0, consumed = 0; i < input.size(); i += consumed) {
+    std::size_t len = utf8_sequence(input, i, consumed);
+    std::string_view piece = len ? input.substr(i, len) : std::string_view(replacement_character);
+    if (out.size() + piece.size() > max_echo_bytes) {
+      out += "\xE2\x80\xA6"; // U+2026, marks the cut
+      break;
     }
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
-    if (b >= 0xC2 && b <= 0xDF) len = 2;
-    else if (b == 0xE0) { len = 3; lo = 0xA0; }
-    else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) len = 3;
-    else if (b == 0xED) { len = 3; hi = 0x9F; }
-    else if (b == 0xF0) { len = 4; lo = 0x90; }
-    else if (b >= 0xF1 && b <= 0xF3) len = 4;
-    else if (b == 0xF4) { len = 4; hi = 0x8F; }
-    if (len == 0) {
-      out += replacement;
-      ++i;
-      continue;
-    }
-    // Longest valid prefix; an incomplete sequence is replaced once.
-    std::size_t k = 1;
-    for (; k < len && i + k < n; ++k) {
-      unsigned char c = byte(i + k);
-      bool fits = k == 1 ? (c >= lo && c <= hi) : (c >= 0x80 && c <= 0xBF);
-      if (!fits) break;
-    }
-    if (k == len) {
-      out.append(in.substr(i, len));
-    } else {
-      out += replacement;
-    }
-    i += k;
+    out.append(piece);
   }
   return out;
 }
@@ -474,7 +512,7 @@ bool field_reader::string_map(const char* name, std::map<std::string, std::strin
   for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
     std::string key(it->name.GetString(), it->name.GetStringLength());
     if (!it->value.IsString()) {
-      fail(std::string(name) + "." + key, "expected a string");
+      fail(std::string(name) + "." + echo_input(key), "expected a string");
       return false;
     }
     m[key] = std::string(it->value.GetString(), it->value.GetStringLength());

@@ -82,6 +82,15 @@ void write_byte_array(json_writer& w, std::string_view bytes);
 // Bytes as text the way the reference stores them: invalid UTF-8 sequences
 // become U+FFFD (same substitution rule as Rust's from_utf8_lossy).
 std::string utf8_lossy(std::string_view bytes);
+bool is_valid_utf8(std::string_view bytes);
+
+// Request input quoted in an error message (a path segment, a query value,
+// a header): invalid UTF-8 becomes U+FFFD, and more than max_echo_bytes is
+// cut on a character boundary and marked with U+2026. json_error makes any
+// error text valid UTF-8 as well, but only echoes are bounded. Never used
+// on payloads, which travel as bytes.
+inline constexpr std::size_t max_echo_bytes = 200;
+std::string echo_input(std::string_view input);
 
 // Reads fields of one JSON object. Absent and `null` both count as "not
 // set". The first failure is kept as "<prefix><field>: <problem>"; later

@@ -130,7 +130,7 @@ bool path_worker_id(const route_params& params, std::string& out, http_response&
 bool path_attempt_index(const route_params& params, std::uint32_t& out, http_response& error) {
   const route_param* p = params.find("idx");
   if (!p || !p->decoded || !parse_decimal(p->value, out)) {
-    std::string shown = p ? p->value : std::string();
+    std::string shown = p ? echo_input(p->value) : std::string();
     error = bad_request("Invalid URL: Cannot parse `" + shown + "` to a `u32`");
     return false;
   }

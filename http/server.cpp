@@ -52,15 +52,57 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr auto idle_timeout = std::chrono::seconds(60);    // between requests
 constexpr auto io_timeout = std::chrono::seconds(30);      // one body read / response write
 constexpr auto linger_timeout = std::chrono::seconds(2);   // see session::linger
 constexpr std::size_t linger_max_bytes = 8u << 20;
 constexpr std::uint32_t header_limit = 16 * 1024;
+// Connections turned away at the limit that may linger (see rejected_connection);
+// beyond this many, they are closed right after the 503 is written.
+constexpr std::size_t max_lingering_rejects = 16;
+constexpr auto accept_backoff_first = std::chrono::milliseconds(10);
+constexpr auto accept_backoff_max = std::chrono::milliseconds(1000);
+constexpr auto log_interval = std::chrono::seconds(5);
 
 using clock_type = std::chrono::steady_clock;
 
 std::string to_string(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+// A warning that can repeat at the rate of incoming connections (accept
+// failures, connections over the limit) is logged at most once per
+// log_interval, with the number of occurrences since the last line.
+class log_throttle {
+public:
+  // True when a line is due; `count` is then the occurrences it covers.
+  bool due(std::uint64_t& count) {
+    std::lock_guard<std::mutex> lk(mu_);
+    ++pending_;
+    auto now = clock_type::now();
+    if (now < next_) return false;
+    next_ = now + log_interval;
+    count = pending_;
+    pending_ = 0;
+    return true;
+  }
+
+private:
+  std::mutex mu_;
+  clock_type::time_point next_{};
+  std::uint64_t pending_ = 0;
+};
+
+// What a connection over the limit is told, without parsing its request.
+const std::string& too_many_connections_response() {
+  static const std::string response = [] {
+    std::string body = R"({"error":"too many connections","kind":"unavailable","retryable":true})";
+    return "HTTP/1.1 503 Service Unavailable\r\n"
+           "Server: ff-node\r\n"
+           "Content-Type: application/json\r\n"
+           "Retry-After: 1\r\n"
+           "Connection: close\r\n"
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return response;
+}
 
 } // namespace
 
@@ -71,7 +113,13 @@ class session;
 // it holds this by shared_ptr and checks `closed` before touching asio.
 struct server_shared {
   server_shared(const node_config& cfg, engine_gateway& gw, prometheus_metrics& m)
-      : config(cfg), gateway(gw), metrics(m) {}
+      : config(cfg), gateway(gw), metrics(m),
+        max_connections(cfg.max_connections
+                            ? cfg.max_connections
+                            : default_max_connections(descriptor_limit(), cfg.backend_pool_size,
+                                                      cfg.max_concurrent_stream_ops)),
+        idle_timeout(std::chrono::milliseconds(cfg.http_idle_timeout_ms)),
+        header_timeout(std::chrono::milliseconds(cfg.http_header_timeout_ms)) {}
 
   const node_config config;
   engine_gateway& gateway;
@@ -90,6 +138,17 @@ struct server_shared {
   std::mutex sessions_mu;
   std::unordered_map<session*, std::weak_ptr<session>> sessions;
 
+  // Sessions alive (FF_MAX_CONNECTIONS bounds them), and connections turned
+  // away that still drain.
+  const std::size_t max_connections;
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> lingering_rejects{0};
+  log_throttle rejected_log;
+  // Between requests, and from a request's first byte to its header's end
+  // (also a fresh connection's wait for its first byte).
+  const clock_type::duration idle_timeout;
+  const clock_type::duration header_timeout;
+
   void request_started() {
     std::lock_guard<std::mutex> lk(flight_mu);
     ++in_flight;
@@ -103,9 +162,12 @@ struct server_shared {
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, std::shared_ptr<server_shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
+    ++shared_->open_connections;
+  }
 
   ~session() {
+    --shared_->open_connections;
     finish_request();
     std::lock_guard<std::mutex> lk(shared_->sessions_mu);
     shared_->sessions.erase(this);
@@ -116,7 +178,36 @@ public:
       std::lock_guard<std::mutex> lk(shared_->sessions_mu);
       shared_->sessions[this] = weak_from_this();
     }
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->await_request(); });
+  }
+
+  // Makes room for a new connection at the limit: closes the session that
+  // has waited longest for a request's first byte, if any. Such a session
+  // owes no answer; a client reusing it sees the close as any keep-alive
+  // client may, and retries on a new connection.
+  static bool evict_idle(server_shared& shared) {
+    // Released after the lock: the last reference runs ~session, which
+    // takes sessions_mu.
+    std::shared_ptr<session> victim;
+    {
+      std::lock_guard<std::mutex> lk(shared.sessions_mu);
+      const std::weak_ptr<session>* oldest = nullptr;
+      auto oldest_since = std::numeric_limits<clock_type::rep>::max();
+      for (auto& [ptr, weak] : shared.sessions) {
+        if (!ptr->idle_.load()) continue;
+        auto since = ptr->idle_since_.load();
+        if (since < oldest_since) {
+          oldest_since = since;
+          oldest = &weak;
+        }
+      }
+      if (oldest) victim = oldest->lock();
+    }
+    // Whoever clears `idle_` first owns the session's next step: the read
+    // handler (a request began) or this eviction.
+    if (!victim || !victim->idle_.exchange(false)) return false;
+    net::post(victim->stream_.get_executor(), [victim] { victim->close_now_on_strand(); });
+    return true;
   }
 
   // Posts a handler's reply onto this connection's strand.
@@ -160,7 +251,10 @@ private:
     std::shared_ptr<server_shared> shared_;
   };
 
-  void read_header() {
+  // Waits for the first byte of the next request: a fresh connection for at
+  // most the header timeout, a kept-alive one for the idle timeout. While
+  // waiting the session is idle, which lets evict_idle close it.
+  void await_request() {
     parser_.emplace();
     parser_->header_limit(header_limit);
     // No limit while reading the header: the route decides it, and Beast
@@ -168,7 +262,24 @@ private:
     // boost::none: Beast 1.74 compares the length against the optional, and
     // every length is "greater" than none.)
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream_.expires_after(idle_timeout);
+    if (buffer_.size() > 0) return read_header(); // pipelined
+    stream_.expires_after(served_ ? shared_->idle_timeout : shared_->header_timeout);
+    idle_since_ = clock_type::now().time_since_epoch().count();
+    idle_ = true;
+    stream_.async_read_some(buffer_.prepare(first_read_bytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              bool evicted = !self->idle_.exchange(false);
+                              // timeout, EOF or eviction: no request began, no answer owed
+                              if (ec || evicted) return self->close_now_on_strand();
+                              self->read_header();
+                            });
+  }
+
+  // The whole header must arrive within the header timeout of its first
+  // byte, however slowly it trickles in.
+  void read_header() {
+    stream_.expires_after(shared_->header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                self->on_header(ec);
@@ -177,8 +288,7 @@ private:
 
   void on_header(beast::error_code ec) {
     if (ec) {
-      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+      if (is_parse_error(ec)) {
         begin_request();
         unsigned status = ec == bhttp::error::header_limit ? 431 : 400;
         return respond(json_error(status, "malformed request: " + ec.message(), "invalid_input"),
@@ -263,8 +373,19 @@ private:
   void on_body(beast::error_code ec) {
     if (ec == bhttp::error::body_limit)
       return respond(payload_too_large(limit_of_route()), true);
+    // Bad framing (a chunk size that is not hex or overflows, a broken chunk
+    // extension, ...) is the client's error and gets an answer; a timeout or
+    // the peer going away only closes.
+    if (is_parse_error(ec))
+      return respond(json_error(400, "malformed request body: " + ec.message(), "invalid_input"),
+                     true);
     if (ec) return close_now_on_strand();
     dispatch();
+  }
+
+  static bool is_parse_error(beast::error_code ec) {
+    return ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
   }
 
   std::uint64_t limit_of_route() const {
@@ -361,7 +482,8 @@ private:
                                                                             std::size_t) {
                          self->finish_request();
                          if (ec) return self->close_now_on_strand();
-                         if (!close) return self->read_header();
+                         self->served_ = true;
+                         if (!close) return self->await_request();
                          if (body_unread) return self->linger();
                          self->close_gracefully();
                        });
@@ -457,6 +579,52 @@ private:
   const route_def* route_ = nullptr;
   std::array<char, 8192> discard_{};
   std::size_t lingered_ = 0;
+  static constexpr std::size_t first_read_bytes = 1024;
+  bool served_ = false; // a response went out: later waits use the idle timeout
+  std::atomic<bool> idle_{false};
+  std::atomic<clock_type::rep> idle_since_{0};
+};
+
+// A connection over the limit: the canned 503, then close. The client may
+// already be sending its request, and closing a socket with unread input
+// resets it (which can destroy the 503 in flight), so it lingers briefly to
+// drain, as session::linger does. Lingering is bounded in time and count.
+class rejected_connection : public std::enable_shared_from_this<rejected_connection> {
+public:
+  rejected_connection(tcp::socket&& socket, std::shared_ptr<server_shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+  ~rejected_connection() {
+    if (lingering_) --shared_->lingering_rejects;
+  }
+
+  void start() {
+    stream_.expires_after(linger_timeout);
+    net::async_write(stream_,
+                     net::buffer(too_many_connections_response()),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       beast::error_code ignored;
+                       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                       if (ec) return self->stream_.close();
+                       self->lingering_ = true;
+                       if (++self->shared_->lingering_rejects > max_lingering_rejects)
+                         return self->stream_.close(); // the destructor gives the slot back
+                       self->drain();
+                     });
+  }
+
+private:
+  void drain() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->stream_.close();
+                              self->drain();
+                            });
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<server_shared> shared_;
+  std::array<char, 1024> discard_{};
+  bool lingering_ = false;
 };
 
 struct http_server::impl {
@@ -472,17 +640,36 @@ struct http_server::impl {
       if (!accepting.load()) return;
       if (ec) {
         if (ec == net::error::operation_aborted) return;
-        // Out of descriptors and the like: back off instead of spinning.
-        spdlog::warn("accept failed: {}", ec.message());
-        retry_timer.expires_after(std::chrono::milliseconds(50));
+        // Out of descriptors and the like: back off (doubling, capped)
+        // instead of spinning, and keep the log readable.
+        backoff = std::min<clock_type::duration>(
+            backoff == clock_type::duration::zero() ? accept_backoff_first : backoff * 2,
+            accept_backoff_max);
+        if (std::uint64_t n = 0; accept_log.due(n))
+          spdlog::warn("accept failed: {} ({} times since the last report)", ec.message(), n);
+        retry_timer.expires_after(backoff);
         retry_timer.async_wait([this](beast::error_code wait_ec) {
           if (!wait_ec && accepting.load()) accept();
         });
         return;
       }
-      std::make_shared<session>(std::move(s), shared)->start();
+      backoff = clock_type::duration::zero();
+      admit(std::move(s));
       accept();
     });
+  }
+
+  void admit(tcp::socket s) {
+    if (shared->open_connections.load() < shared->max_connections ||
+        session::evict_idle(*shared)) {
+      std::make_shared<session>(std::move(s), shared)->start();
+      return;
+    }
+    if (std::uint64_t n = 0; shared->rejected_log.due(n))
+      spdlog::warn("connection limit of {} reached: {} connections turned away with 503 since "
+                   "the last report (FF_MAX_CONNECTIONS)",
+                   shared->max_connections, n);
+    std::make_shared<rejected_connection>(std::move(s), shared)->start();
   }
 
   std::shared_ptr<server_shared> shared;
@@ -492,6 +679,8 @@ struct http_server::impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   tcp::acceptor acceptor{net::make_strand(ioc)};
   net::steady_timer retry_timer{acceptor.get_executor()};
+  clock_type::duration backoff{}; // of the accept retries; zero after a success
+  log_throttle accept_log;
   std::vector<std::thread> threads;
   std::atomic<bool> accepting{false};
   bool started = false;

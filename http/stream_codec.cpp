@@ -19,7 +19,7 @@ bool all_digits_u64(std::string_view s) {
 }
 
 std::string cursor_problem(const char* name, const std::string& value) {
-  return std::string(name) + ": invalid stream cursor `" + value +
+  return std::string(name) + ": invalid stream cursor `" + echo_input(value) +
          "` (expected start, end, <ms> or <ms>-<seq>)";
 }
 

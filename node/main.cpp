@@ -2,6 +2,8 @@
 // starts the actors and the HTTP front door, and shuts down cleanly on
 // SIGINT/SIGTERM.
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -33,6 +35,16 @@ sigset_t shutdown_signals() {
   return set;
 }
 
+// Every client connection is a descriptor, and the usual soft limit (1024)
+// is far below the usual hard one: take what the system allows before the
+// default connection limit is derived from it.
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == lim.rlim_max) return;
+  lim.rlim_cur = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim); // on failure the soft limit stays, and so does the default
+}
+
 int fail(const std::string& line) {
   std::fprintf(stderr, "ff-node: %s\n", line.c_str());
   return exit_boot_failure;
@@ -41,6 +53,7 @@ int fail(const std::string& line) {
 } // namespace
 
 int main(int argc, char** argv) {
+  raise_descriptor_limit();
   auto parsed = ff::parse_config_from_process(argc, argv);
   if (!parsed.output.empty()) std::cout << parsed.output << std::flush;
   if (parsed.exit_now) return 0;

@@ -20,6 +20,8 @@ packages=(
   libcli11-dev
   prometheus-cpp-dev
   redis-server
+  clang               # the fuzz targets (tests/fuzz, docs/fuzzing.md)
+  libclang-rt-14-dev  # libFuzzer's runtime for clang 14 (libclang_rt.fuzzer-x86_64.a)
 )
 
 missing=()

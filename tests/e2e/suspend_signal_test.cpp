@@ -54,6 +54,12 @@ std::string single(const std::string& key) {
   return R"({"type":"single","waitpoint_key":")" + key + R"("})";
 }
 
+// An execution acquired and suspended on one fresh waitpoint `key`.
+struct suspended_one {
+  held_lease lease;
+  waitpoint wp;
+};
+
 std::string signal_body(const std::string& eid, const std::string& wp_id, const std::string& token,
                         const std::string& source = "alice", const std::string& idem = {},
                         const std::string& name = "approve") {
@@ -91,6 +97,13 @@ std::string rotate_body(const std::string& kid, const std::string& hex) {
 
 const std::string rotate_path = "/v1/admin/rotate-waitpoint-secret";
 const std::string secret2 = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+
+suspended_one suspend_on(http_client& client, const std::string& key) {
+  auto lease = start(client);
+  auto s = suspend(client, lease, {key}, single(key));
+  REQUIRE_MESSAGE(s.status == 200, s.body);
+  return {lease, waitpoints_of(s).at(0)};
+}
 
 } // namespace
 
@@ -511,12 +524,10 @@ TEST_CASE("a signal retried after it closed its waitpoint answers its first deli
   redis_server redis;
   node_process node(node_env(redis));
   http_client client("127.0.0.1", node.port());
-  auto lease = start(client);
-  auto s = suspend(client, lease, {"approval"}, single("approval"));
-  REQUIRE_MESSAGE(s.status == 200, s.body);
-  auto wps = waitpoints_of(s);
+  auto [lease, wp] = suspend_on(client, "approval");
+  const std::vector<waitpoint> wps{wp};
   const auto eid = lease.execution_id;
-  const auto body = signal_body(eid, wps[0].id, wps[0].token, "alice", "retry-me");
+  const auto body = signal_body(eid, wp.id, wp.token, "alice", "retry-me");
   auto first = client.post(exec_path(eid, "/signal"), body);
   REQUIRE(first.status == 200);
   CHECK(effect_of(first) == "resume_condition_satisfied");
@@ -546,14 +557,11 @@ TEST_CASE("signal payloads are bytes: every value 0-255 reaches the resumed atte
   redis_server redis;
   node_process node(node_env(redis));
   http_client client("127.0.0.1", node.port());
-  auto lease = start(client);
-  auto s = suspend(client, lease, {"data"}, single("data"));
-  REQUIRE_MESSAGE(s.status == 200, s.body);
-  auto wps = waitpoints_of(s);
+  auto [lease, wp] = suspend_on(client, "data");
   std::string all = "[";
   for (int b = 0; b < 256; ++b) all += (b ? "," : "") + std::to_string(b);
   all += "]";
-  auto body = signal_body(lease.execution_id, wps[0].id, wps[0].token);
+  auto body = signal_body(lease.execution_id, wp.id, wp.token);
   const std::string usual = R"("payload":[111,107])";
   body.replace(body.find(usual), usual.size(), R"("payload":)" + all);
   auto sent = client.post(exec_path(lease.execution_id, "/signal"), body);

@@ -29,20 +29,6 @@ std::map<std::string, std::string> bearer(const std::string& t = token) {
   return {{"Authorization", "Bearer " + t}};
 }
 
-// A concrete URL for a route template.
-std::string concrete(std::string path) {
-  auto replace = [&](const std::string& from, const std::string& to) {
-    for (auto pos = path.find(from); pos != std::string::npos; pos = path.find(from))
-      path.replace(pos, from.size(), to);
-  };
-  bool execution = path.rfind("/v1/executions/{id}", 0) == 0;
-  replace("{id}", execution ? eid1_path : "b3f4e2d1-7a65-4c3b-8e2f-1a0b9c8d7e6f");
-  replace("{waitpoint_id}", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d");
-  replace("{worker_id}", "worker-1");
-  replace("{idx}", "0");
-  return path;
-}
-
 std::string create_body(const std::string& extra = {}) {
   std::string body = R"({"namespace":"ns","lane_id":"default","execution_kind":"k",)"
                      R"("input_payload":[123,125],"priority":5,"creator_identity":"me")";
@@ -126,7 +112,7 @@ TEST_CASE("auth: every route needs the token except /healthz and /metrics") {
   auto c = s.client();
 
   for (const auto& route : route_table()) {
-    std::string path = concrete(route.path);
+    std::string path = test::route_path(route.path);
     CAPTURE(route.method);
     CAPTURE(path);
     bool exempt = path == "/healthz" || path == "/metrics";

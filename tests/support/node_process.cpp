@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,7 +32,8 @@ std::string temp_log_path() {
 
 // fork/exec the node with a clean environment, stdout+stderr into log_path.
 int spawn_node(const std::map<std::string, std::string>& env,
-               const std::vector<std::string>& args, const std::string& log_path) {
+               const std::vector<std::string>& args, const std::string& log_path,
+               std::uint64_t descriptor_limit = 0) {
   std::vector<std::string> env_strings;
   for (const char* keep : {"PATH", "HOME", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
     if (env.count(keep)) continue;
@@ -55,6 +57,10 @@ int spawn_node(const std::map<std::string, std::string>& env,
     argv.push_back(nullptr);
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
+    if (descriptor_limit > 0) {
+      rlimit lim{descriptor_limit, descriptor_limit};
+      if (setrlimit(RLIMIT_NOFILE, &lim) != 0) _exit(126);
+    }
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
@@ -103,7 +109,8 @@ process_result run_node_to_exit(std::map<std::string, std::string> env,
   return result;
 }
 
-node_process::node_process(std::map<std::string, std::string> env, std::vector<std::string> args) {
+node_process::node_process(std::map<std::string, std::string> env, std::vector<std::string> args,
+                           std::uint64_t descriptor_limit) {
   if (!env.count("FF_LISTEN_ADDR")) {
     port_ = free_loopback_port();
     env["FF_LISTEN_ADDR"] = "127.0.0.1:" + std::to_string(port_);
@@ -112,7 +119,7 @@ node_process::node_process(std::map<std::string, std::string> env, std::vector<s
     port_ = static_cast<std::uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
   }
   log_path_ = temp_log_path();
-  pid_ = spawn_node(env, args, log_path_);
+  pid_ = spawn_node(env, args, log_path_, descriptor_limit);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;

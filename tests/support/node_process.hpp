@@ -28,9 +28,11 @@ class node_process {
 public:
   // Starts ff-node with only `env` (plus PATH/HOME/TMPDIR) as its
   // environment. FF_LISTEN_ADDR defaults to 127.0.0.1 on a free port.
+  // `descriptor_limit` > 0 sets the child's RLIMIT_NOFILE, soft and hard.
   // Waits until /healthz answers 200; throws if it exits or times out.
   explicit node_process(std::map<std::string, std::string> env,
-                        std::vector<std::string> args = {});
+                        std::vector<std::string> args = {},
+                        std::uint64_t descriptor_limit = 0);
   ~node_process();
   node_process(const node_process&) = delete;
   node_process& operator=(const node_process&) = delete;
