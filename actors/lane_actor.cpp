@@ -307,6 +307,7 @@ lane_actor::behavior_type lane_actor_behavior(self_ptr self, std::string lane,
       auto dir = st.directory.lock();
       if (idle && dir && dir->retire(st.lane, caf::actor_cast<lane_actor>(self))) {
         st.retired = true;
+        if (st.metrics) st.metrics->lane_retired(st.lane);
         self->delayed_send(self, retire_grace, tick_atom::value);
         return;
       }

@@ -70,7 +70,10 @@ void call_watchdog::sweep_loop() {
 
 namespace {
 
-caf::behavior relay_behavior(caf::event_based_actor* self) {
+// `index` is unused by the relay itself: CAF 0.17 dereferences the empty
+// argument tuple of an actor spawned with no arguments (UBSan: reference
+// binding to null pointer), so every spawn in this code passes one.
+caf::behavior relay_behavior(caf::event_based_actor* self, std::size_t /*index*/) {
   return {[self](relay_job& job) { job.run(self); }};
 }
 
@@ -78,7 +81,7 @@ caf::behavior relay_behavior(caf::event_based_actor* self) {
 
 relay_pool::relay_pool(caf::actor_system& sys, std::size_t size) {
   for (std::size_t i = 0; i < std::max<std::size_t>(size, 1); ++i)
-    relays_.push_back(sys.spawn(relay_behavior));
+    relays_.push_back(sys.spawn(relay_behavior, i));
 }
 
 void relay_pool::post(relay_job job) {

@@ -210,7 +210,10 @@ public:
       rotating_.store(false);
       done(std::move(r));
     };
-    sys_.spawn([snap, kid, secret, grace, finish](caf::event_based_actor* self) {
+    // The snapshot travels as the spawn argument: CAF 0.17 dereferences a
+    // null argument tuple when an actor is spawned with none (UBSan).
+    sys_.spawn([kid, secret, grace, finish](caf::event_based_actor* self,
+                                            std::shared_ptr<const routes> snap) {
       auto report = std::make_shared<rotation_report>();
       report->new_kid = kid;
       auto remaining = std::make_shared<std::size_t>(snap->partitions.size());
@@ -235,7 +238,7 @@ public:
               one_done();
             });
       }
-    });
+    }, snap);
   }
 
 private:

@@ -31,6 +31,9 @@ public:
   // How many claims are parked in a lane, waiting for work (set on every
   // change, from the lane's own actor).
   virtual void lane_parked_claims(std::string_view lane, std::size_t parked) = 0;
+  // A lane retired: its per-lane series go, so lanes come and go without
+  // growing the registry.
+  virtual void lane_retired(std::string_view lane) = 0;
 };
 
 // Discards everything; for tests and tools.
@@ -44,6 +47,7 @@ public:
   void lease_renewal(std::string_view) override {}
   void worker_at_capacity() override {}
   void lane_parked_claims(std::string_view, std::size_t) override {}
+  void lane_retired(std::string_view) override {}
 };
 
 } // namespace ff

@@ -152,6 +152,13 @@ void prometheus_metrics::lane_parked_claims(std::string_view lane, std::size_t p
   impl_->lane_parked.Add({{"lane", std::string(lane)}}).Set(static_cast<double>(parked));
 }
 
+void prometheus_metrics::lane_retired(std::string_view lane) {
+  const prometheus::Labels labels{{"lane", std::string(lane)}};
+  if (impl_->lane_parked.Has(labels)) impl_->lane_parked.Remove(&impl_->lane_parked.Add(labels));
+  if (impl_->claim_from_grant.Has(labels))
+    impl_->claim_from_grant.Remove(&impl_->claim_from_grant.Add(labels, latency_buckets()));
+}
+
 std::string prometheus_metrics::serialize() const {
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }

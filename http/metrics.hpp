@@ -30,6 +30,8 @@ public:
                      std::uint64_t errors) override;
   // ff_lane_parked_claims{lane}
   void lane_parked_claims(std::string_view lane, std::size_t parked) override;
+  // Removes the lane's ff_lane_parked_claims and ff_claim_from_grant_* series.
+  void lane_retired(std::string_view lane) override;
 
   // ff_lanes_served (gauge)
   void lanes_served(std::size_t lanes) override;

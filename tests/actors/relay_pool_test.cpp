@@ -73,7 +73,9 @@ TEST_CASE("stopping the watchdog ends every open call, and later calls at once")
 TEST_CASE("a relay asks an actor and hands the answer to the job's callback") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  auto doubler = sys.spawn([]() -> caf::behavior { return {[](int x) { return 2 * x; }}; });
+  // One spawn argument: CAF 0.17 dereferences a null argument tuple otherwise (UBSan).
+  auto doubler = sys.spawn(
+    [](int factor) -> caf::behavior { return {[factor](int x) { return factor * x; }}; }, 2);
   ff::relay_pool relays(sys, 2);
   std::promise<int> answer;
   auto got = answer.get_future();

@@ -127,4 +127,14 @@ TEST_CASE("a retired lane comes back with the next work or claim") {
   CHECK(lane_came_back);
   REQUIRE(got.status == 200);
   CHECK(parse_lease(got.body).execution_id == third);
+
+  // A retired lane leaves no series behind: lanes that come and go do not
+  // grow the metrics registry.
+  const std::string parked_series = R"(ff_lane_parked_claims{lane="transient"})";
+  const std::string claim_series = R"(ff_claim_from_grant_duration_seconds_count{lane="transient"})";
+  CHECK(client.get("/metrics").body.find(claim_series) != std::string::npos);
+  REQUIRE(eventually([&] { return metric_value(client, "ff_lanes_served") == 1; }));
+  auto metrics = client.get("/metrics").body;
+  CHECK(metrics.find(parked_series) == std::string::npos);
+  CHECK(metrics.find(claim_series) == std::string::npos);
 }
