@@ -88,7 +88,14 @@ TEST_CASE("lane churn: bounded lanes, idle ones retire, memory stays flat") {
                        std::chrono::seconds(20)));
   }
   const long rss_after_all = rss_kb(node.pid());
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine (256 MB), so the
+  // node's RSS grows with any churn; the bound on lanes above still holds.
+  MESSAGE("RSS not compared under AddressSanitizer: " << rss_after_first << " -> "
+                                                      << rss_after_all << " kB");
+#else
   CHECK(rss_after_all < rss_after_first + 8 * 1024);
+#endif
 }
 
 TEST_CASE("a retired lane comes back with the next work or claim") {
