@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "backends/operations.hpp"
 #include "core/execution.hpp"
 #include "core/lease.hpp"
 #include "core/stream.hpp"
@@ -27,6 +29,51 @@ struct rotation_report {
   std::string new_kid;
 };
 
+// An operation on its way through the gateway, its type erased so that the
+// HTTP layer needs no CAF header: the implementation gets it back with
+// visit_gateway_operation, which knows every operation from the catalogue.
+struct gateway_operation {
+  enum class route : std::uint8_t { operation, dispatch };
+  virtual ~gateway_operation() = default;
+  route via = route::operation;
+  std::size_t index = 0;          // in backend_operations or lane_operations
+  std::uint16_t partition = 0;    // partitioned operations only
+};
+
+template <class Op>
+struct gateway_call final : gateway_operation {
+  typename Op::args args;
+  std::function<void(expected<typename Op::result>)> done;
+};
+
+// A worker's request run through its lane (acquire_next_in_lane or
+// grant_next_in_lane on whichever partition has work).
+template <class Op>
+struct gateway_dispatch final : gateway_operation {
+  dispatch_request request;
+  std::function<void(expected<typename Op::result>)> done;
+};
+
+namespace detail {
+template <template <class> class Pending, class... Ops, class F>
+bool visit_as(gateway_operation& p, operation_list<Ops...>, F& f) {
+  using list = operation_list<Ops...>;
+  return ((p.index == operation_index<Ops, list>::value
+             ? (f(static_cast<Pending<Ops>&>(p)), true)
+             : false) ||
+          ...);
+}
+} // namespace detail
+
+// Calls f with the gateway_call<Op>& or gateway_dispatch<Op>& that `p` is.
+template <class F>
+void visit_gateway_operation(gateway_operation& p, F&& f) {
+  if (p.via == gateway_operation::route::operation)
+    detail::visit_as<gateway_call>(p, backend_operations{}, f);
+  else
+    detail::visit_as<gateway_dispatch>(p, lane_operations{}, f);
+}
+
 class engine_gateway {
 public:
   template <class T>
@@ -36,87 +83,50 @@ public:
 
   virtual std::uint16_t flow_partitions() const = 0;
 
-  virtual void create_execution(create_execution_args args,
-                                callback<create_execution_outcome> done) = 0;
-  virtual void get_execution(std::string execution_id, std::uint16_t partition,
-                             callback<execution_info> done) = 0;
-  virtual void get_execution_state(std::string execution_id, std::uint16_t partition,
-                                   callback<std::string> done) = 0;
-  virtual void get_execution_result(std::string execution_id, std::uint16_t partition,
-                                    callback<execution_result> done) = 0;
-  virtual void list_executions(list_executions_args args, callback<execution_page> done) = 0;
+  // Runs one operation of the catalogue (backends/operations.hpp) on the
+  // partition that owns its execution.
+  template <class Op>
+  void call(std::uint16_t partition, op_args_t<Op> args, callback<op_result_t<Op>> done) {
+    auto p = std::make_unique<gateway_call<Op>>();
+    p->index = operation_index<Op, backend_operations>::value;
+    p->partition = partition;
+    p->args = std::move(args);
+    p->done = std::move(done);
+    submit(std::move(p));
+  }
+
+  // A node-wide operation (partition family none).
+  template <class Op>
+  void call(op_args_t<Op> args, callback<op_result_t<Op>> done) {
+    static_assert(Op::family == partition_family::none, "name the partition");
+    call<Op>(0, std::move(args), std::move(done));
+  }
+
+  // A worker's request for the next execution of its lane on any
+  // partition. With wait_ms > 0 it parks in the lane until work arrives or
+  // the wait ends (acquired / granted false: HTTP 204).
+  template <class Op>
+  void dispatch(dispatch_request request, callback<op_result_t<Op>> done) {
+    auto p = std::make_unique<gateway_dispatch<Op>>();
+    p->via = gateway_operation::route::dispatch;
+    p->index = operation_index<Op, lane_operations>::value;
+    p->request = std::move(request);
+    p->done = std::move(done);
+    submit(std::move(p));
+  }
+
   // Store liveness for /healthz.
   virtual void ping(callback<unit> done) = 0;
 
-  // --- worker protocol (decisions.md §5) ---------------------------------
-  // Grant + claim of the next execution of the lane on any partition. With
-  // wait_ms > 0 the request parks in the lane until work arrives or the wait
-  // ends; acquired=false then means "no work" (HTTP 204).
-  virtual void acquire(dispatch_request req, callback<acquire_outcome> done) = 0;
-  // The reference claim route: only a grant (granted=false -> 204).
-  virtual void claim_grant(dispatch_request req, callback<grant_outcome> done) = 0;
-  // Consumes a grant into a lease: a fresh attempt, or the interrupted one
-  // resumed, whichever the execution's attempt state calls for.
-  virtual void claim_execution(std::uint16_t partition, claim_execution_args args,
-                               callback<claimed_lease> done) = 0;
-  virtual void renew_lease(std::uint16_t partition, renew_lease_args args,
-                           callback<renew_outcome> done) = 0;
-  virtual void complete_execution(std::uint16_t partition, complete_args args,
-                                  callback<complete_outcome> done) = 0;
-  virtual void fail_execution(std::uint16_t partition, fail_args args,
-                              callback<fail_outcome> done) = 0;
-  virtual void update_progress(std::uint16_t partition, progress_args args,
-                               callback<unit> done) = 0;
-  virtual void append_frame(std::uint16_t partition, append_frame_args args,
-                            callback<append_frame_outcome> done) = 0;
-  // Registers the instance, or refreshes its liveness.
-  virtual void heartbeat_worker(register_worker_args args, callback<worker_liveness> done) = 0;
-
-  // --- operator routes ------------------------------------------------------
-  virtual void cancel_execution(std::uint16_t partition, cancel_args args,
-                                callback<cancel_outcome> done) = 0;
-  virtual void replay_execution(std::uint16_t partition, replay_args args,
-                                callback<replay_outcome> done) = 0;
-  // Answers the clamped priority now in effect.
-  virtual void change_priority(std::uint16_t partition, change_priority_args args,
-                               callback<std::int32_t> done) = 0;
-  virtual void revoke_lease(std::uint16_t partition, revoke_lease_args args,
-                            callback<revoke_outcome> done) = 0;
-  virtual void issue_reclaim_grant(std::uint16_t partition, claim_grant_args args,
-                                   callback<reclaim_grant_outcome> done) = 0;
-
-  // --- attempt streams ---------------------------------------------------------
-  // Both take a permit of the FF_MAX_CONCURRENT_STREAM_OPS pool without
-  // waiting (resource_exhausted "stream_ops" when none is free); a tail
-  // blocks on a connection of its own, never on the shared backend pool.
-  virtual void read_attempt_stream(std::uint16_t partition, read_stream_args args,
-                                   callback<stream_frames> done) = 0;
-  virtual void tail_attempt_stream(std::uint16_t partition, tail_stream_args args,
-                                   callback<stream_frames> done) = 0;
-
-  // --- suspension and signals (execution-model.md §7) ----------------------
-  // The node mints the suspension id, the ids of fresh waitpoints and every
-  // fresh waitpoint's token (left empty by the caller).
-  virtual void suspend_execution(std::uint16_t partition, suspend_args args,
-                                 callback<suspend_outcome> done) = 0;
-  virtual void create_pending_waitpoint(std::uint16_t partition,
-                                        create_pending_waitpoint_args args,
-                                        callback<waitpoint_binding> done) = 0;
-  // Verifies `token` for (execution, waitpoint) before any store read: a
-  // bad token and a waitpoint that never existed answer alike
-  // (validation `invalid_token`, or `missing_token` when empty).
-  virtual void deliver_signal(std::uint16_t partition, deliver_signal_args args, std::string token,
-                              callback<deliver_signal_outcome> done) = 0;
-  virtual void list_pending_waitpoints(std::uint16_t partition, list_pending_waitpoints_args args,
-                                       callback<pending_waitpoint_page> done) = 0;
-  // The stored token; not_found when the waitpoint is unknown or closed.
-  virtual void get_waitpoint_token(std::uint16_t partition, std::string execution_id,
-                                   std::string waitpoint_id, callback<std::string> done) = 0;
   // Rotates the waitpoint secret on every flow partition, keeping the old
   // kid valid for FF_WAITPOINT_HMAC_GRACE_MS. One rotation at a time:
   // resource_exhausted ("admin_rotate", 1) while another runs.
   virtual void rotate_waitpoint_secret(std::string new_kid, std::string secret_hex,
                                        callback<rotation_report> done) = 0;
+
+protected:
+  // Runs or refuses the call; its callback is called exactly once.
+  virtual void submit(std::unique_ptr<gateway_operation> call) = 0;
 };
 
 } // namespace ff

@@ -136,7 +136,8 @@ void dispatch(self_ptr self, std::uint64_t id) {
     on_error(engine_error::unavailable(self->system().render(err)));
   };
   if (c.grant_only) {
-    self->request(snap->partitions[p], caf::infinite, grant_atom::value, std::move(args))
+    self->request(snap->partitions[p], caf::infinite,
+                  operation<ops::grant_next_in_lane>{std::move(args)})
       .then(
         [self, id, p, gen, on_error](reply<grant_outcome>& r) {
           if (!r.ok) return on_error(std::move(r.error));
@@ -147,7 +148,8 @@ void dispatch(self_ptr self, std::uint64_t id) {
         },
         on_caf_error);
   } else {
-    self->request(snap->partitions[p], caf::infinite, acquire_atom::value, std::move(args))
+    self->request(snap->partitions[p], caf::infinite,
+                  operation<ops::acquire_next_in_lane>{std::move(args)})
       .then(
         [self, id, p, gen, on_error](reply<acquire_outcome>& r) {
           if (!r.ok) return on_error(std::move(r.error));
@@ -211,9 +213,8 @@ engine_error lookup_error(lane_directory::lookup why, self_ptr self) {
 }
 
 // A claim that reached a retired lane actor goes to its successor.
-template <class T, class Atom>
-caf::typed_response_promise<reply<T>> forward_claim(self_ptr self, Atom atom,
-                                                    dispatch_request req) {
+template <class Op, class T = op_result_t<Op>>
+caf::typed_response_promise<reply<T>> forward_claim(self_ptr self, dispatch_request req) {
   auto promise = self->make_response_promise<reply<T>>();
   lane_directory::lookup why{};
   auto next = successor(self, &why);
@@ -221,7 +222,7 @@ caf::typed_response_promise<reply<T>> forward_claim(self_ptr self, Atom atom,
     promise.deliver(reply<T>::failure(lookup_error(why, self)));
     return promise;
   }
-  self->request(next, caf::infinite, atom, std::move(req))
+  self->request(next, caf::infinite, lane_dispatch<Op>{std::move(req)})
     .then([promise](reply<T>& r) mutable { promise.deliver(std::move(r)); },
           [promise](caf::error&) mutable {
             promise.deliver(reply<T>::failure(engine_error::unavailable("lane actor stopped")));
@@ -254,16 +255,18 @@ lane_actor::behavior_type lane_actor_behavior(self_ptr self, std::string lane,
   touch(self);
   arm_idle_check(self);
   return {
-    [self](acquire_atom a, dispatch_request& req) {
-      if (self->state.retired) return forward_claim<acquire_outcome>(self, a, std::move(req));
+    [self](lane_dispatch<ops::acquire_next_in_lane>& d) {
+      using op = ops::acquire_next_in_lane;
+      if (self->state.retired) return forward_claim<op>(self, std::move(d.request));
       touch(self);
-      return admit(self, std::move(req), false,
+      return admit(self, std::move(d.request), false,
                    self->make_response_promise<reply<acquire_outcome>>());
     },
-    [self](grant_atom a, dispatch_request& req) {
-      if (self->state.retired) return forward_claim<grant_outcome>(self, a, std::move(req));
+    [self](lane_dispatch<ops::grant_next_in_lane>& d) {
+      using op = ops::grant_next_in_lane;
+      if (self->state.retired) return forward_claim<op>(self, std::move(d.request));
       touch(self);
-      return admit(self, std::move(req), true,
+      return admit(self, std::move(d.request), true,
                    self->make_response_promise<reply<grant_outcome>>());
     },
     [self](ready_atom a, std::uint16_t partition) {

@@ -52,8 +52,9 @@ void respawn(node_ptr self, const caf::actor_addr& dead) {
 // Each partition actor reports its non-empty lanes to the lane actors.
 void rebuild_ready_sets(node_ptr self) {
   for (std::size_t p = 0; p < self->state.current.partitions.size(); ++p)
-    self->request(self->state.current.partitions[p], std::chrono::seconds(30), count_atom::value,
-                  static_cast<std::uint16_t>(p), self->state.settings.boot_lanes)
+    self->request(self->state.current.partitions[p], std::chrono::seconds(30),
+                  operation<ops::count_eligible>{
+                    count_eligible_args{static_cast<std::uint16_t>(p), self->state.settings.boot_lanes}})
       .then([p](reply<std::vector<lane_count>>& r) {
               if (!r.ok) spdlog::warn("boot: eligible count of partition {}: {}", p, r.error.text());
             },

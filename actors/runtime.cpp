@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
-#include <tuple>
 
 #include <caf/io/all.hpp>
 
@@ -54,31 +53,6 @@ public:
 
   std::uint16_t flow_partitions() const override { return partitions_; }
 
-  void create_execution(create_execution_args args,
-                        callback<create_execution_outcome> done) override {
-    auto p = args.partition;
-    to_partition<create_execution_outcome>(p, std::move(done), create_atom::value,
-                                           std::move(args));
-  }
-  void get_execution(std::string id, std::uint16_t p, callback<execution_info> done) override {
-    to_partition<execution_info>(p, std::move(done), fetch_atom::value, std::move(id));
-  }
-  void get_execution_state(std::string id, std::uint16_t p, callback<std::string> done) override {
-    to_partition<std::string>(p, std::move(done), state_atom::value, std::move(id));
-  }
-  void get_execution_result(std::string id, std::uint16_t p,
-                            callback<execution_result> done) override {
-    to_partition<execution_result>(p, std::move(done), result_atom::value, std::move(id));
-  }
-  void list_executions(list_executions_args args, callback<execution_page> done) override {
-    auto p = args.partition;
-    if (p >= partitions_) {
-      // Not a partition of this deployment: an empty page, as the spec says.
-      done(execution_page{});
-      return;
-    }
-    to_partition<execution_page>(p, std::move(done), list_atom::value, std::move(args));
-  }
   // Answered from the prober's last word, never by asking the store: a
   // health check must answer at once even when the store hangs.
   void ping(callback<unit> done) override {
@@ -90,104 +64,8 @@ public:
     done(unit{});
   }
 
-  void acquire(dispatch_request req, callback<acquire_outcome> done) override {
-    to_lane<acquire_outcome>(std::move(req), std::move(done), acquire_atom::value);
-  }
-  void claim_grant(dispatch_request req, callback<grant_outcome> done) override {
-    to_lane<grant_outcome>(std::move(req), std::move(done), grant_atom::value);
-  }
-  void claim_execution(std::uint16_t p, claim_execution_args args,
-                       callback<claimed_lease> done) override {
-    to_partition<claimed_lease>(p, std::move(done), claim_atom::value, std::move(args));
-  }
-  void renew_lease(std::uint16_t p, renew_lease_args args, callback<renew_outcome> done) override {
-    to_partition<renew_outcome>(p, std::move(done), renew_atom::value, std::move(args));
-  }
-  void complete_execution(std::uint16_t p, complete_args args,
-                          callback<complete_outcome> done) override {
-    to_partition<complete_outcome>(p, std::move(done), complete_atom::value, std::move(args));
-  }
-  void fail_execution(std::uint16_t p, fail_args args, callback<fail_outcome> done) override {
-    to_partition<fail_outcome>(p, std::move(done), fail_atom::value, std::move(args));
-  }
-  void update_progress(std::uint16_t p, progress_args args, callback<unit> done) override {
-    to_partition<unit>(p, std::move(done), progress_atom::value, std::move(args));
-  }
-  void append_frame(std::uint16_t p, append_frame_args args,
-                    callback<append_frame_outcome> done) override {
-    to_partition<append_frame_outcome>(p, std::move(done), append_atom::value, std::move(args));
-  }
-  void heartbeat_worker(register_worker_args args, callback<worker_liveness> done) override {
-    to_backend<worker_liveness>(std::move(done), heartbeat_atom::value, std::move(args));
-  }
-  void cancel_execution(std::uint16_t p, cancel_args args, callback<cancel_outcome> done) override {
-    to_partition<cancel_outcome>(p, std::move(done), cancel_atom::value, std::move(args));
-  }
-  void replay_execution(std::uint16_t p, replay_args args, callback<replay_outcome> done) override {
-    to_partition<replay_outcome>(p, std::move(done), replay_atom::value, std::move(args));
-  }
-  void change_priority(std::uint16_t p, change_priority_args args,
-                       callback<std::int32_t> done) override {
-    to_partition<std::int32_t>(p, std::move(done), priority_atom::value, std::move(args));
-  }
-  void revoke_lease(std::uint16_t p, revoke_lease_args args, callback<revoke_outcome> done) override {
-    to_partition<revoke_outcome>(p, std::move(done), revoke_atom::value, std::move(args));
-  }
-  void issue_reclaim_grant(std::uint16_t p, claim_grant_args args,
-                           callback<reclaim_grant_outcome> done) override {
-    to_partition<reclaim_grant_outcome>(p, std::move(done), reclaim_atom::value, std::move(args));
-  }
-
-  void read_attempt_stream(std::uint16_t p, read_stream_args args,
-                           callback<stream_frames> done) override {
-    if (!stream_ops_.try_acquire()) return refuse_stream_op(done);
-    to_partition<stream_frames>(p, release_stream_op(std::move(done)), read_stream_atom::value,
-                                std::move(args));
-  }
-
-  void tail_attempt_stream(std::uint16_t p, tail_stream_args args,
-                           callback<stream_frames> done) override {
-    if (p >= partitions_) {
-      done(engine_error::invalid_input("partition is not below the partition count"));
-      return;
-    }
-    if (!stream_ops_.try_acquire()) return refuse_stream_op(done);
-    // A tail blocks its connection for up to block_ms: it gets a backend
-    // actor (and connection) of its own, gone when the tail is answered.
-    if (health_->down()) return done(engine_error::store_unavailable(health_->snapshot().reason));
-    auto tailer = sys_.spawn<caf::detached>(backend_actor_behavior, factory_, &metrics_, health_);
-    auto wait = std::chrono::milliseconds(args.block_ms) + timeout_;
-    ask<stream_frames>(tailer, wait,
-                       [tailer, done = release_stream_op(std::move(done))](
-                         expected<stream_frames> r) mutable {
-                         caf::anon_send_exit(tailer, caf::exit_reason::user_shutdown);
-                         done(std::move(r));
-                       },
-                       tail_atom::value, std::move(args));
-  }
-
-  void suspend_execution(std::uint16_t p, suspend_args args,
-                         callback<suspend_outcome> done) override {
-    to_partition<suspend_outcome>(p, std::move(done), suspend_atom::value, std::move(args));
-  }
-  void create_pending_waitpoint(std::uint16_t p, create_pending_waitpoint_args args,
-                                callback<waitpoint_binding> done) override {
-    to_partition<waitpoint_binding>(p, std::move(done), pending_wp_atom::value, std::move(args));
-  }
-  void deliver_signal(std::uint16_t p, deliver_signal_args args, std::string token,
-                      callback<deliver_signal_outcome> done) override {
-    to_partition<deliver_signal_outcome>(p, std::move(done), signal_atom::value, std::move(args),
-                                         std::move(token));
-  }
-  void list_pending_waitpoints(std::uint16_t p, list_pending_waitpoints_args args,
-                               callback<pending_waitpoint_page> done) override {
-    to_partition<pending_waitpoint_page>(p, std::move(done), list_wp_atom::value,
-                                         std::move(args));
-  }
-  void get_waitpoint_token(std::uint16_t p, std::string eid, std::string wpid,
-                           callback<std::string> done) override {
-    to_partition<std::string>(p, std::move(done), token_atom::value, std::move(eid),
-                              std::move(wpid));
+  void submit(std::unique_ptr<gateway_operation> call) override {
+    visit_gateway_operation(*call, [this, &call](auto& typed) { route(typed, call->partition); });
   }
 
   void rotate_waitpoint_secret(std::string kid, std::string secret,
@@ -225,8 +103,9 @@ public:
       if (*remaining == 0) return finish(*report);
       for (std::size_t i = 0; i < snap->partitions.size(); ++i) {
         auto p = static_cast<std::uint16_t>(i);
-        self->request(snap->partitions[i], std::chrono::seconds(120), rotate_atom::value, p, kid,
-                      secret, grace)
+        rotate_secret_args args{p, kid, secret, static_cast<std::int64_t>(grace)};
+        self->request(snap->partitions[i], std::chrono::seconds(120),
+                      operation<ops::rotate_waitpoint_hmac_secret>{std::move(args)})
           .then(
             [report, p, one_done](reply<rotate_secret_outcome>& r) {
               if (r.ok) ++report->rotated;
@@ -242,6 +121,67 @@ public:
   }
 
 private:
+  template <class Op>
+  static constexpr bool served_by_partition =
+    operation_index<Op, partition_operations>::value < partition_operations::size;
+
+  // Where an operation goes: its partition's actor, or (for the few the
+  // partition does not serve) a backend actor of the pool.
+  template <class Op>
+  void route(gateway_call<Op>& c, std::uint16_t p) {
+    if constexpr (served_by_partition<Op>)
+      to_partition<op_result_t<Op>>(p, std::move(c.done), operation<Op>{std::move(c.args)});
+    else
+      to_backend<op_result_t<Op>>(std::move(c.done), operation<Op>{std::move(c.args)});
+  }
+
+  template <class Op>
+  void route(gateway_dispatch<Op>& d, std::uint16_t) {
+    to_lane<op_result_t<Op>>(std::move(d.request), std::move(d.done), [](dispatch_request r) {
+      return lane_dispatch<Op>{std::move(r)};
+    });
+  }
+
+  // Not a partition of this deployment: an empty page, as the spec says.
+  void route(gateway_call<ops::list_executions>& c, std::uint16_t p) {
+    if (p >= partitions_) return c.done(execution_page{});
+    to_partition<execution_page>(p, std::move(c.done),
+                                 operation<ops::list_executions>{std::move(c.args)});
+  }
+
+  // Stream reads take a permit of the FF_MAX_CONCURRENT_STREAM_OPS pool
+  // without waiting (resource_exhausted "stream_ops" when none is free).
+  void route(gateway_call<ops::read_attempt_stream>& c, std::uint16_t p) {
+    if (!stream_ops_.try_acquire()) return refuse_stream_op(c.done);
+    to_partition<stream_frames>(p, release_stream_op(std::move(c.done)),
+                                operation<ops::read_attempt_stream>{std::move(c.args)});
+  }
+
+  // A tail blocks its connection for up to block_ms: it gets a backend
+  // actor (and connection) of its own, gone when the tail is answered, and
+  // a stream_ops permit.
+  void route(gateway_call<ops::tail_attempt_stream>& c, std::uint16_t p) {
+    auto done = std::move(c.done);
+    if (p >= partitions_) {
+      done(engine_error::invalid_input("partition is not below the partition count"));
+      return;
+    }
+    if (!stream_ops_.try_acquire()) return refuse_stream_op(done);
+    if (health_->down()) {
+      stream_ops_.release();
+      return done(engine_error::store_unavailable(health_->snapshot().reason));
+    }
+    auto tailer = sys_.spawn<caf::detached>(backend_actor_behavior, factory_, &metrics_, health_);
+    auto wait = std::chrono::milliseconds(c.args.block_ms) + timeout_;
+    ask<stream_frames>(tailer, wait,
+                       [tailer, done = release_stream_op(std::move(done))](
+                         expected<stream_frames> r) mutable {
+                         caf::anon_send_exit(tailer, caf::exit_reason::user_shutdown);
+                         done(std::move(r));
+                       },
+                       operation<ops::tail_attempt_stream>{std::move(c.args)});
+  }
+
   void refuse_stream_op(const callback<stream_frames>& done) {
     metrics_.queue_rejected("stream_ops");
     done(engine_error::resource_exhausted("stream_ops", stream_ops_.max()));
@@ -254,8 +194,8 @@ private:
     };
   }
 
-  template <class T, class... Ts>
-  void to_partition(std::uint16_t p, callback<T> done, Ts&&... msg) {
+  template <class T, class Msg>
+  void to_partition(std::uint16_t p, callback<T> done, Msg msg) {
     auto snap = table_->snapshot();
     if (!snap) {
       done(engine_error::unavailable("shutting down"));
@@ -267,22 +207,22 @@ private:
                                        std::to_string(snap->partitions.size())));
       return;
     }
-    ask<T>(snap->partitions[p], timeout_, std::move(done), std::forward<Ts>(msg)...);
+    ask<T>(snap->partitions[p], timeout_, std::move(done), std::move(msg));
   }
 
-  template <class T, class... Ts>
-  void to_backend(callback<T> done, Ts&&... msg) {
+  template <class T, class Msg>
+  void to_backend(callback<T> done, Msg msg) {
     auto snap = table_->snapshot();
     if (!snap || snap->backends.empty()) {
       done(engine_error::unavailable("shutting down"));
       return;
     }
     auto i = next_backend_.fetch_add(1, std::memory_order_relaxed) % snap->backends.size();
-    ask<T>(snap->backends[i], timeout_, std::move(done), std::forward<Ts>(msg)...);
+    ask<T>(snap->backends[i], timeout_, std::move(done), std::move(msg));
   }
 
-  template <class T, class Atom>
-  void to_lane(dispatch_request req, callback<T> done, Atom atom) {
+  template <class T, class MakeMsg>
+  void to_lane(dispatch_request req, callback<T> done, MakeMsg make_msg) {
     req.wait_ms = std::min(req.wait_ms, max_wait_ms);
     lane_directory::lookup why{};
     auto lane = lanes_->get(req.lane_id, &why);
@@ -296,14 +236,14 @@ private:
       return;
     }
     auto wait = std::chrono::milliseconds(req.wait_ms) + timeout_;
-    ask<T>(lane, wait, std::move(done), atom, std::move(req));
+    ask<T>(lane, wait, std::move(done), make_msg(std::move(req)));
   }
 
   // The answer of one ask, or its timeout, whichever comes first.
   template <class T>
-  class gateway_call final : public pending_call {
+  class watched_call final : public pending_call {
   public:
-    gateway_call(std::chrono::milliseconds timeout, callback<T> done)
+    watched_call(std::chrono::milliseconds timeout, callback<T> done)
         : pending_call(std::chrono::steady_clock::now() + timeout), done_(std::move(done)) {}
     void answer(expected<T> r) {
       if (take()) done_(std::move(r));
@@ -317,28 +257,23 @@ private:
     callback<T> done_;
   };
 
-  template <class T, class Handle, class... Ts>
-  void ask(const Handle& target, std::chrono::milliseconds timeout, callback<T> done, Ts... msg) {
+  template <class T, class Handle, class Msg>
+  void ask(const Handle& target, std::chrono::milliseconds timeout, callback<T> done, Msg msg) {
     // Fail fast while the store is down rather than queue behind it.
     if (health_->down()) {
       done(engine_error::store_unavailable(health_->snapshot().reason));
       return;
     }
-    auto call = std::make_shared<gateway_call<T>>(timeout, std::move(done));
+    auto call = std::make_shared<watched_call<T>>(timeout, std::move(done));
     watchdog_.watch(call);
     // Runs once, so the arguments (payloads included) move into the message.
-    auto args = std::make_tuple(std::move(msg)...);
-    relays_.post(relay_job{[target, call, args = std::move(args)](
+    relays_.post(relay_job{[target, call, msg = std::move(msg)](
                              caf::event_based_actor* self) mutable {
-      std::apply(
-        [&](auto&&... m) {
-          self->request(target, caf::infinite, std::move(m)...)
-            .then([call](reply<T>& r) { call->answer(std::move(r).to_expected()); },
-                  [call, self](caf::error& err) {
-                    call->answer(engine_error::unavailable(self->system().render(err)));
-                  });
-        },
-        args);
+      self->request(target, caf::infinite, std::move(msg))
+        .then([call](reply<T>& r) { call->answer(std::move(r).to_expected()); },
+              [call, self](caf::error& err) {
+                call->answer(engine_error::unavailable(self->system().render(err)));
+              });
     }});
   }
 
@@ -369,28 +304,16 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg) {
   return cfg;
 }
 
-// The scanners of this milestone and the variables that set their intervals
-// (rest-api.md §4); an interval of 0 turns a scanner off.
+// The scanners of the catalogue whose interval is set and not 0.
 std::vector<scanner_settings> scanners_from(const node_config& cfg) {
-  struct entry { scan_kind kind; const char* variable; std::uint32_t batch; };
-  const entry table[] = {
-    {scan_kind::expire_leases, "FF_LEASE_EXPIRY_INTERVAL_MS", 50},
-    {scan_kind::promote_delayed, "FF_DELAYED_PROMOTER_INTERVAL_MS", 50},
-    {scan_kind::expire_attempt_timeouts, "FF_ATTEMPT_TIMEOUT_INTERVAL_S", 50},
-    {scan_kind::expire_execution_deadlines, "FF_EXECUTION_DEADLINE_INTERVAL_S", 50},
-    {scan_kind::trim_retention, "FF_RETENTION_TRIMMER_INTERVAL_S", 100},
-    {scan_kind::reconcile_indexes, "FF_INDEX_RECONCILER_INTERVAL_S", 200},
-    {scan_kind::expire_suspensions, "FF_SUSPENSION_TIMEOUT_INTERVAL_S", 50},
-    {scan_kind::expire_pending_waitpoints, "FF_PENDING_WP_EXPIRY_INTERVAL_S", 100},
-  };
   std::vector<scanner_settings> out;
-  for (const auto& e : table) {
-    auto it = cfg.scanner_intervals_ms.find(e.variable);
+  for (const auto& spec : scanner_catalogue()) {
+    auto it = cfg.scanner_intervals_ms.find(spec.interval_variable);
     if (it == cfg.scanner_intervals_ms.end() || it->second == 0) continue;
     scanner_settings s;
-    s.kind = e.kind;
+    s.kind = spec.kind;
     s.interval = std::chrono::milliseconds(it->second);
-    s.batch = e.batch;
+    s.batch = spec.batch;
     out.push_back(s);
   }
   return out;

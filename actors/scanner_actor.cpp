@@ -38,19 +38,19 @@ void launch_next(self_ptr self, const std::shared_ptr<const routes>& snap) {
     args.now_ms = now_ms();
     args.limit = st.settings.batch;
     args.lanes = st.lanes->names();
-    if (st.settings.kind == scan_kind::reconcile_indexes) {
+    if (scanner_of(st.settings.kind).carries_cursor) {
       if (st.cursors.size() < snap->partitions.size()) st.cursors.resize(snap->partitions.size());
       args.cursor = st.cursors[p];
     }
     ++st.outstanding;
-    self->request(snap->partitions[p], std::chrono::seconds(30), scan_atom::value,
-                  st.settings.kind, std::move(args))
+    self->request(snap->partitions[p], std::chrono::seconds(30),
+                  operation<ops::run_scanner>{scanner_batch{st.settings.kind, std::move(args)}})
       .then(
         [self, p](reply<scan_outcome>& r) {
           auto& st = self->state;
           if (r.ok) {
             st.changed += r.value.changed;
-            if (st.settings.kind == scan_kind::reconcile_indexes) st.cursors[p] = r.value.next_cursor;
+            if (scanner_of(st.settings.kind).carries_cursor) st.cursors[p] = r.value.next_cursor;
           } else {
             ++st.errors;
             spdlog::warn("scanner {}: partition {}: {}", to_string(st.settings.kind), p,

@@ -21,7 +21,7 @@ void handle_claim_execution(request_context& ctx) {
   auto& args = d.args->args;
   args.lease_id = uuid::random_v4().str();
   args.attempt_id = uuid::random_v4().str();
-  ctx.gateway.claim_execution(
+  ctx.gateway.call<ops::claim_execution>(
       d.args->partition, std::move(args),
       reply_on_strand<claimed_lease>(ctx.reply, [](expected<claimed_lease> r) {
         if (!r) return error_response(r.error());

@@ -20,8 +20,9 @@ void handle_create_execution(request_context& ctx) {
   auto decoded = decode_create_execution(doc, options);
   if (!decoded.args) return ctx.reply.send(std::move(decoded.error));
 
-  ctx.gateway.create_execution(
-      std::move(*decoded.args),
+  auto partition = decoded.args->partition;
+  ctx.gateway.call<ops::create_execution>(
+      partition, std::move(*decoded.args),
       reply_on_strand<create_execution_outcome>(ctx.reply, [](expected<create_execution_outcome> r) {
         if (!r) return error_response(r.error());
         return http_response::json(r->created ? 201 : 200, encode_create_outcome(*r));

@@ -50,8 +50,9 @@ void handle_list_executions(request_context& ctx) {
   }
   if (args.limit == 0) return ctx.reply.send(http_response::json(200, encode_execution_page({})));
 
-  ctx.gateway.list_executions(
-      std::move(args), reply_on_strand<execution_page>(ctx.reply, [](expected<execution_page> r) {
+  auto p = args.partition;
+  ctx.gateway.call<ops::list_executions>(
+      p, std::move(args), reply_on_strand<execution_page>(ctx.reply, [](expected<execution_page> r) {
         if (!r) return error_response(r.error());
         return http_response::json(200, encode_execution_page(*r));
       }));

@@ -24,8 +24,8 @@ void handle_get_execution(request_context& ctx) {
   execution_id id;
   if (!path_execution_id(ctx, id)) return;
   std::string eid = id.value;
-  ctx.gateway.get_execution(
-      id.value, id.partition,
+  ctx.gateway.call<ops::get_execution>(
+      id.partition, id.value,
       reply_on_strand<execution_info>(ctx.reply, [eid](expected<execution_info> r) {
         if (!r) return not_found_or_error(r.error(), "execution not found: " + eid);
         return http_response::json(200, encode_execution_info(*r));
@@ -36,8 +36,8 @@ void handle_get_execution_state(request_context& ctx) {
   execution_id id;
   if (!path_execution_id(ctx, id)) return;
   std::string eid = id.value;
-  ctx.gateway.get_execution_state(
-      id.value, id.partition,
+  ctx.gateway.call<ops::get_execution_state>(
+      id.partition, id.value,
       reply_on_strand<std::string>(ctx.reply, [eid](expected<std::string> r) {
         if (!r) return not_found_or_error(r.error(), "execution not found: " + eid);
         return http_response::json(200, json_quote(*r));
@@ -48,8 +48,8 @@ void handle_get_execution_result(request_context& ctx) {
   execution_id id;
   if (!path_execution_id(ctx, id)) return;
   std::string eid = id.value;
-  ctx.gateway.get_execution_result(
-      id.value, id.partition,
+  ctx.gateway.call<ops::get_execution_result>(
+      id.partition, id.value,
       reply_on_strand<execution_result>(ctx.reply, [eid](expected<execution_result> r) {
         std::string missing = "execution result not found: " + eid;
         if (!r) return not_found_or_error(r.error(), missing);

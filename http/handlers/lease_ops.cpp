@@ -32,11 +32,12 @@ bool decode_body(request_context& ctx, Decode decode, Decoded& out) {
 void handle_renew_lease(request_context& ctx) {
   decoded<on_partition<renew_lease_args>> d;
   if (!decode_body(ctx, decode_renew, d)) return;
-  ctx.gateway.renew_lease(d.args->partition, std::move(d.args->args),
-                          reply_on_strand<renew_outcome>(ctx.reply, [](expected<renew_outcome> r) {
-                            if (!r) return error_response(r.error());
-                            return http_response::json(200, encode_renew_outcome(*r));
-                          }));
+  ctx.gateway.call<ops::renew_lease>(
+      d.args->partition, std::move(d.args->args),
+      reply_on_strand<renew_outcome>(ctx.reply, [](expected<renew_outcome> r) {
+        if (!r) return error_response(r.error());
+        return http_response::json(200, encode_renew_outcome(*r));
+      }));
 }
 
 void handle_complete_execution(request_context& ctx) {
@@ -49,7 +50,7 @@ void handle_complete_execution(request_context& ctx) {
       raw && !raw->empty() && raw->front() != '"' && *raw != "null")
     d.args->args.result.assign(*raw);
   // A replayed completion (same fence) answers exactly like the first one.
-  ctx.gateway.complete_execution(
+  ctx.gateway.call<ops::complete_execution>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<complete_outcome>(ctx.reply, [](expected<complete_outcome> r) {
         if (!r) return error_response(r.error());
@@ -63,21 +64,23 @@ void handle_fail_execution(request_context& ctx) {
   // error.details is kept as the worker wrote it and shown in last_error.
   if (auto raw = raw_member_text(ctx.request.body, {"error", "details"}); raw && *raw != "null")
     d.args->args.failure_details.assign(*raw);
-  ctx.gateway.fail_execution(d.args->partition, std::move(d.args->args),
-                             reply_on_strand<fail_outcome>(ctx.reply, [](expected<fail_outcome> r) {
-                               if (!r) return error_response(r.error());
-                               return http_response::json(200, encode_fail_outcome(*r));
-                             }));
+  ctx.gateway.call<ops::fail_execution>(
+      d.args->partition, std::move(d.args->args),
+      reply_on_strand<fail_outcome>(ctx.reply, [](expected<fail_outcome> r) {
+        if (!r) return error_response(r.error());
+        return http_response::json(200, encode_fail_outcome(*r));
+      }));
 }
 
 void handle_update_progress(request_context& ctx) {
   decoded<on_partition<progress_args>> d;
   if (!decode_body(ctx, decode_progress, d)) return;
-  ctx.gateway.update_progress(d.args->partition, std::move(d.args->args),
-                              reply_on_strand<unit>(ctx.reply, [](expected<unit> r) {
-                                if (!r) return error_response(r.error());
-                                return http_response::json(200, R"({"outcome":"ok"})");
-                              }));
+  ctx.gateway.call<ops::update_progress>(
+      d.args->partition, std::move(d.args->args),
+      reply_on_strand<unit>(ctx.reply, [](expected<unit> r) {
+        if (!r) return error_response(r.error());
+        return http_response::json(200, R"({"outcome":"ok"})");
+      }));
 }
 
 } // namespace ff

@@ -16,7 +16,7 @@ void handle_cancel_execution(request_context& ctx) {
   auto d = decode_cancel(ctx.params, doc);
   if (!d) return ctx.reply.send(std::move(d.error));
   std::string eid = d.args->args.execution_id;
-  ctx.gateway.cancel_execution(
+  ctx.gateway.call<ops::cancel_execution>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<cancel_outcome>(ctx.reply, [eid](expected<cancel_outcome> r) {
         if (!r) return error_response(r.error());
@@ -31,7 +31,7 @@ void handle_change_priority(request_context& ctx) {
   auto d = decode_change_priority(ctx.params, doc);
   if (!d) return ctx.reply.send(std::move(d.error));
   std::string eid = d.args->args.execution_id;
-  ctx.gateway.change_priority(
+  ctx.gateway.call<ops::change_priority>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<std::int32_t>(ctx.reply, [eid](expected<std::int32_t> r) {
         if (!r) return error_response(r.error());
@@ -47,7 +47,7 @@ void handle_replay_execution(request_context& ctx) {
   args.execution_id = id.value;
   args.reason = "operator_replay";
   args.requested_by = "operator";
-  ctx.gateway.replay_execution(
+  ctx.gateway.call<ops::replay_execution>(
       id.partition, std::move(args),
       reply_on_strand<replay_outcome>(ctx.reply, [](expected<replay_outcome> r) {
         if (!r) return error_response(r.error());
@@ -61,7 +61,7 @@ void handle_revoke_lease(request_context& ctx) {
   if (!path_execution_id(ctx, id)) return;
   revoke_lease_args args;
   args.execution_id = id.value;
-  ctx.gateway.revoke_lease(
+  ctx.gateway.call<ops::revoke_lease>(
       id.partition, std::move(args),
       reply_on_strand<revoke_outcome>(ctx.reply, [](expected<revoke_outcome> r) {
         if (!r) return error_response(r.error());
@@ -76,7 +76,7 @@ void handle_reclaim_execution(request_context& ctx) {
   auto d = decode_reclaim(ctx.params, doc);
   if (!d) return ctx.reply.send(std::move(d.error));
   std::string eid = d.args->args.execution_id;
-  ctx.gateway.issue_reclaim_grant(
+  ctx.gateway.call<ops::issue_reclaim_grant>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<reclaim_grant_outcome>(ctx.reply, [eid](expected<reclaim_grant_outcome> r) {
         if (!r) return error_response(r.error());

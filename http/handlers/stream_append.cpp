@@ -33,7 +33,7 @@ public:
       return;
     }
     auto self = shared_from_this();
-    gateway_.append_frame(partition_, std::move(frames_[appended_.size()]),
+    gateway_.call<ops::append_frame>(partition_, std::move(frames_[appended_.size()]),
                           [self](expected<append_frame_outcome> r) {
                             if (!r) {
                               self->reply_.send_with([e = std::move(r).error()] {

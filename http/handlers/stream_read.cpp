@@ -23,14 +23,14 @@ auto frames_reply(const responder& reply) {
 void handle_read_stream(request_context& ctx) {
   auto d = decode_read_stream(ctx.params, ctx.request.query);
   if (!d) return ctx.reply.send(std::move(d.error));
-  ctx.gateway.read_attempt_stream(d.args->partition, std::move(d.args->args),
+  ctx.gateway.call<ops::read_attempt_stream>(d.args->partition, std::move(d.args->args),
                                   frames_reply(ctx.reply));
 }
 
 void handle_tail_stream(request_context& ctx) {
   auto d = decode_tail_stream(ctx.params, ctx.request.query);
   if (!d) return ctx.reply.send(std::move(d.error));
-  ctx.gateway.tail_attempt_stream(d.args->partition, std::move(d.args->args),
+  ctx.gateway.call<ops::tail_attempt_stream>(d.args->partition, std::move(d.args->args),
                                   frames_reply(ctx.reply));
 }
 

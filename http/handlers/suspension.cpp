@@ -39,7 +39,7 @@ void handle_suspend_execution(request_context& ctx) {
   if (!decode_json(ctx, [&](const rapidjson::Value& b) { return decode_suspend(ctx.params, b, now); },
                    d))
     return;
-  ctx.gateway.suspend_execution(
+  ctx.gateway.call<ops::suspend_execution>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<suspend_outcome>(ctx.reply, [](expected<suspend_outcome> r) {
         if (!r) return error_response(r.error());
@@ -55,7 +55,7 @@ void handle_create_pending_waitpoint(request_context& ctx) {
           [&](const rapidjson::Value& b) { return decode_create_pending_waitpoint(ctx.params, b, now); },
           d))
     return;
-  ctx.gateway.create_pending_waitpoint(
+  ctx.gateway.call<ops::create_pending_waitpoint>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<waitpoint_binding>(ctx.reply, [](expected<waitpoint_binding> r) {
         if (!r) return error_response(r.error());
@@ -68,8 +68,8 @@ void handle_deliver_signal(request_context& ctx) {
   if (!decode_json(ctx, [&](const rapidjson::Value& b) { return decode_signal(ctx.params, b); }, d))
     return;
   auto& req = d.args->args;
-  ctx.gateway.deliver_signal(
-      d.args->partition, std::move(req.args), std::move(req.token),
+  ctx.gateway.call<ops::deliver_signal>(
+      d.args->partition, signal_delivery{std::move(req.args), std::move(req.token)},
       reply_on_strand<deliver_signal_outcome>(ctx.reply, [](expected<deliver_signal_outcome> r) {
         if (!r) return error_response(r.error());
         return http_response::json(200, encode_signal_outcome(*r));
@@ -79,7 +79,7 @@ void handle_deliver_signal(request_context& ctx) {
 void handle_list_pending_waitpoints(request_context& ctx) {
   auto d = decode_list_pending_waitpoints(ctx.params, ctx.request.query);
   if (!d) return ctx.reply.send(std::move(d.error));
-  ctx.gateway.list_pending_waitpoints(
+  ctx.gateway.call<ops::list_pending_waitpoints>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<pending_waitpoint_page>(ctx.reply, [](expected<pending_waitpoint_page> r) {
         if (!r) return error_response(r.error());
@@ -94,9 +94,9 @@ void handle_list_pending_waitpoints(request_context& ctx) {
 void handle_get_waitpoint_token(request_context& ctx) {
   auto d = decode_token_lookup(ctx.params);
   if (!d) return ctx.reply.send(std::move(d.error));
-  ctx.gateway.get_waitpoint_token(d.args->partition, std::move(d.args->args.execution_id),
-                                  std::move(d.args->args.waitpoint_id),
-                                  reply_on_strand<std::string>(ctx.reply, token_response));
+  waitpoint_ref ref{std::move(d.args->args.execution_id), std::move(d.args->args.waitpoint_id)};
+  ctx.gateway.call<ops::get_waitpoint_token>(d.args->partition, std::move(ref),
+                                             reply_on_strand<std::string>(ctx.reply, token_response));
 }
 
 void handle_rotate_waitpoint_secret(request_context& ctx) {

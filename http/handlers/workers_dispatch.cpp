@@ -20,12 +20,13 @@ void handle_worker_acquire(request_context& ctx) {
 
   // With wait_ms the request parks in the lane actor; the session has no
   // read timeout while a handler waits, so nothing here has to keep it.
-  ctx.gateway.acquire(std::move(*d.args),
-                      reply_on_strand<acquire_outcome>(ctx.reply, [](expected<acquire_outcome> r) {
-                        if (!r) return error_response(r.error());
-                        if (!r->acquired) return http_response::empty(204);
-                        return http_response::json(200, encode_claimed_lease(r->lease));
-                      }));
+  ctx.gateway.dispatch<ops::acquire_next_in_lane>(
+      std::move(*d.args),
+      reply_on_strand<acquire_outcome>(ctx.reply, [](expected<acquire_outcome> r) {
+        if (!r) return error_response(r.error());
+        if (!r->acquired) return http_response::empty(204);
+        return http_response::json(200, encode_claimed_lease(r->lease));
+      }));
 }
 
 void handle_worker_claim(request_context& ctx) {
@@ -35,12 +36,13 @@ void handle_worker_claim(request_context& ctx) {
   auto d = decode_claim_grant(ctx.params, doc);
   if (!d) return ctx.reply.send(std::move(d.error));
 
-  ctx.gateway.claim_grant(std::move(*d.args),
-                          reply_on_strand<grant_outcome>(ctx.reply, [](expected<grant_outcome> r) {
-                            if (!r) return error_response(r.error());
-                            if (!r->granted) return http_response::empty(204);
-                            return http_response::json(200, encode_claim_grant(r->grant));
-                          }));
+  ctx.gateway.dispatch<ops::grant_next_in_lane>(
+      std::move(*d.args),
+      reply_on_strand<grant_outcome>(ctx.reply, [](expected<grant_outcome> r) {
+        if (!r) return error_response(r.error());
+        if (!r->granted) return http_response::empty(204);
+        return http_response::json(200, encode_claim_grant(r->grant));
+      }));
 }
 
 void handle_worker_heartbeat(request_context& ctx) {
@@ -50,7 +52,7 @@ void handle_worker_heartbeat(request_context& ctx) {
   auto d = decode_heartbeat(ctx.params, doc, now_ms());
   if (!d) return ctx.reply.send(std::move(d.error));
 
-  ctx.gateway.heartbeat_worker(
+  ctx.gateway.call<ops::register_worker>(
       std::move(*d.args),
       reply_on_strand<worker_liveness>(ctx.reply, [](expected<worker_liveness> r) {
         if (!r) return error_response(r.error());

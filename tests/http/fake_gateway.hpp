@@ -150,206 +150,8 @@ public:
     results_[eid] = std::move(bytes);
   }
 
-  void create_execution(create_execution_args args,
-                        callback<create_execution_outcome> done) override {
-    answer<create_execution_outcome>(std::move(done), [this, args]() {
-      bool duplicate = false;
-      for (auto& c : created_) duplicate = duplicate || c.execution_id == args.execution_id;
-      create_execution_outcome out;
-      out.execution_id = args.execution_id;
-      out.created = !duplicate;
-      out.public_state = args.delay_until ? "delayed" : "waiting";
-      if (!duplicate) created_.push_back(args);
-      return out;
-    });
-  }
-  void get_execution(std::string id, std::uint16_t, callback<execution_info> done) override {
-    answer<execution_info>(std::move(done), [this, id]() -> expected<execution_info> {
-      auto it = infos_.find(id);
-      if (it == infos_.end()) return classify_store_error("execution_not_found", "");
-      return it->second;
-    });
-  }
-  void get_execution_state(std::string id, std::uint16_t, callback<std::string> done) override {
-    answer<std::string>(std::move(done), [this, id]() -> expected<std::string> {
-      auto it = infos_.find(id);
-      if (it == infos_.end()) return classify_store_error("execution_not_found", "");
-      return it->second.state.public_state;
-    });
-  }
-  void get_execution_result(std::string id, std::uint16_t,
-                            callback<execution_result> done) override {
-    answer<execution_result>(std::move(done), [this, id]() {
-      execution_result r;
-      auto it = results_.find(id);
-      if (it != results_.end()) {
-        r.found = true;
-        r.bytes = it->second;
-      }
-      return r;
-    });
-  }
-  void list_executions(list_executions_args args, callback<execution_page> done) override {
-    answer<execution_page>(std::move(done), [this, args]() {
-      last_list_ = args;
-      execution_page page;
-      page.execution_ids = {"{fp:1}:00000000-0000-4000-8000-000000000001"};
-      return page;
-    });
-  }
   void ping(callback<unit> done) override {
     answer<unit>(std::move(done), [] { return unit{}; });
-  }
-
-  void acquire(dispatch_request req, callback<acquire_outcome> done) override {
-    answer<acquire_outcome>(std::move(done), [this, req]() {
-      calls_.acquire.push_back(req);
-      return canned_.acquire;
-    });
-  }
-  void claim_grant(dispatch_request req, callback<grant_outcome> done) override {
-    answer<grant_outcome>(std::move(done), [this, req]() {
-      calls_.grant.push_back(req);
-      return canned_.grant;
-    });
-  }
-  void claim_execution(std::uint16_t p, claim_execution_args args,
-                       callback<claimed_lease> done) override {
-    answer<claimed_lease>(std::move(done), [this, p, args]() {
-      calls_.claim.emplace_back(p, args);
-      return canned_.lease;
-    });
-  }
-  void renew_lease(std::uint16_t p, renew_lease_args args, callback<renew_outcome> done) override {
-    answer<renew_outcome>(std::move(done), [this, p, args]() {
-      calls_.renew.emplace_back(p, args);
-      return canned_.renew;
-    });
-  }
-  void complete_execution(std::uint16_t p, complete_args args,
-                          callback<complete_outcome> done) override {
-    answer<complete_outcome>(std::move(done), [this, p, args]() {
-      calls_.complete.emplace_back(p, args);
-      return complete_outcome{};
-    });
-  }
-  void fail_execution(std::uint16_t p, fail_args args, callback<fail_outcome> done) override {
-    answer<fail_outcome>(std::move(done), [this, p, args]() {
-      calls_.fail.emplace_back(p, args);
-      return canned_.fail;
-    });
-  }
-  void update_progress(std::uint16_t p, progress_args args, callback<unit> done) override {
-    answer<unit>(std::move(done), [this, p, args]() {
-      calls_.progress.emplace_back(p, args);
-      return unit{};
-    });
-  }
-  void append_frame(std::uint16_t p, append_frame_args args,
-                    callback<append_frame_outcome> done) override {
-    answer<append_frame_outcome>(std::move(done), [this, p, args]() {
-      calls_.append.emplace_back(p, args);
-      append_frame_outcome out;
-      out.frame_count = ++frame_count_;
-      out.entry_id = "1700000000000-" + std::to_string(frame_count_ - 1);
-      if (!args.summary_patch.empty()) out.summary_version = ++summary_version_;
-      return out;
-    });
-  }
-  void heartbeat_worker(register_worker_args args, callback<worker_liveness> done) override {
-    answer<worker_liveness>(std::move(done), [this, args]() {
-      calls_.heartbeat.push_back(args);
-      return canned_.liveness;
-    });
-  }
-  void cancel_execution(std::uint16_t p, cancel_args args, callback<cancel_outcome> done) override {
-    answer<cancel_outcome>(std::move(done), [this, p, args]() {
-      calls_.cancel.emplace_back(p, args);
-      return cancel_outcome{"active", false};
-    });
-  }
-  void replay_execution(std::uint16_t p, replay_args args, callback<replay_outcome> done) override {
-    answer<replay_outcome>(std::move(done), [this, p, args]() {
-      calls_.replay.emplace_back(p, args);
-      return canned_.replay;
-    });
-  }
-  void change_priority(std::uint16_t p, change_priority_args args,
-                       callback<std::int32_t> done) override {
-    answer<std::int32_t>(std::move(done), [this, p, args]() {
-      calls_.priority.emplace_back(p, args);
-      return args.priority;
-    });
-  }
-  void revoke_lease(std::uint16_t p, revoke_lease_args args, callback<revoke_outcome> done) override {
-    answer<revoke_outcome>(std::move(done), [this, p, args]() {
-      calls_.revoke.emplace_back(p, args);
-      return canned_.revoke;
-    });
-  }
-  void issue_reclaim_grant(std::uint16_t p, claim_grant_args args,
-                           callback<reclaim_grant_outcome> done) override {
-    answer<reclaim_grant_outcome>(std::move(done), [this, p, args]() {
-      calls_.reclaim.emplace_back(p, args);
-      return canned_.reclaim;
-    });
-  }
-  void read_attempt_stream(std::uint16_t p, read_stream_args args,
-                           callback<stream_frames> done) override {
-    answer<stream_frames>(std::move(done), [this, p, args]() {
-      calls_.read.emplace_back(p, args);
-      return canned_.frames;
-    });
-  }
-  void tail_attempt_stream(std::uint16_t p, tail_stream_args args,
-                           callback<stream_frames> done) override {
-    answer<stream_frames>(std::move(done), [this, p, args]() {
-      calls_.tail.emplace_back(p, args);
-      return canned_.frames;
-    });
-  }
-
-  void suspend_execution(std::uint16_t p, suspend_args args,
-                         callback<suspend_outcome> done) override {
-    answer<suspend_outcome>(std::move(done), [this, p, args]() {
-      calls_.suspend.emplace_back(p, args);
-      return canned_.suspend;
-    });
-  }
-  void create_pending_waitpoint(std::uint16_t p, create_pending_waitpoint_args args,
-                                callback<waitpoint_binding> done) override {
-    answer<waitpoint_binding>(std::move(done), [this, p, args]() {
-      calls_.pending_waitpoint.emplace_back(p, args);
-      return canned_.pending_waitpoint;
-    });
-  }
-  // Like the node: an empty token is missing_token before anything else.
-  void deliver_signal(std::uint16_t p, deliver_signal_args args, std::string token,
-                      callback<deliver_signal_outcome> done) override {
-    answer<deliver_signal_outcome>(std::move(done),
-                                   [this, p, args, token]() -> expected<deliver_signal_outcome> {
-                                     calls_.signal.push_back({p, args, token});
-                                     if (token.empty())
-                                       return classify_store_error("missing_token", "");
-                                     return canned_.signal;
-                                   });
-  }
-  void list_pending_waitpoints(std::uint16_t p, list_pending_waitpoints_args args,
-                               callback<pending_waitpoint_page> done) override {
-    answer<pending_waitpoint_page>(std::move(done), [this, p, args]() {
-      calls_.list_pending.emplace_back(p, args);
-      return canned_.pending_page;
-    });
-  }
-  void get_waitpoint_token(std::uint16_t p, std::string execution_id, std::string waitpoint_id,
-                           callback<std::string> done) override {
-    answer<std::string>(std::move(done),
-                        [this, p, execution_id, waitpoint_id]() -> expected<std::string> {
-                          calls_.token.emplace_back(p, execution_id, waitpoint_id);
-                          if (canned_.token.empty())
-                            return engine_error::not_found("waitpoint token");
-                          return canned_.token;
-                        });
   }
   void rotate_waitpoint_secret(std::string new_kid, std::string secret_hex,
                                callback<rotation_report> done) override {
@@ -361,7 +163,186 @@ public:
     });
   }
 
+protected:
+  void submit(std::unique_ptr<gateway_operation> op) override {
+    auto partition = op->partition;
+    visit_gateway_operation(*op, [&](auto& typed) { serve(typed, partition); });
+  }
+
 private:
+  template <class Op>
+  void serve(gateway_call<Op>& c, std::uint16_t p) {
+    answer<op_result_t<Op>>(std::move(c.done), [this, p, args = std::move(c.args)]() {
+      return respond(op_tag<Op>{}, p, args);
+    });
+  }
+  template <class Op>
+  void serve(gateway_dispatch<Op>& d, std::uint16_t) {
+    answer<op_result_t<Op>>(std::move(d.done), [this, req = std::move(d.request)]() {
+      return respond(op_tag<Op>{}, req);
+    });
+  }
+
+  // Each respond runs under the lock and records the call. An operation
+  // the HTTP layer never calls is not faked.
+  template <class Op, class Args>
+  expected<op_result_t<Op>> respond(op_tag<Op>, std::uint16_t, const Args&) {
+    return engine_error::internal(std::string("fake_gateway: ") + Op::name + " is not faked");
+  }
+
+  expected<create_execution_outcome> respond(op_tag<ops::create_execution>, std::uint16_t,
+                                             const create_execution_args& args) {
+    bool duplicate = false;
+    for (auto& c : created_) duplicate = duplicate || c.execution_id == args.execution_id;
+    create_execution_outcome out;
+    out.execution_id = args.execution_id;
+    out.created = !duplicate;
+    out.public_state = args.delay_until ? "delayed" : "waiting";
+    if (!duplicate) created_.push_back(args);
+    return out;
+  }
+  expected<execution_info> respond(op_tag<ops::get_execution>, std::uint16_t,
+                                   const std::string& id) {
+    auto it = infos_.find(id);
+    if (it == infos_.end()) return classify_store_error("execution_not_found", "");
+    return it->second;
+  }
+  expected<std::string> respond(op_tag<ops::get_execution_state>, std::uint16_t,
+                                const std::string& id) {
+    auto it = infos_.find(id);
+    if (it == infos_.end()) return classify_store_error("execution_not_found", "");
+    return it->second.state.public_state;
+  }
+  expected<execution_result> respond(op_tag<ops::get_execution_result>, std::uint16_t,
+                                     const std::string& id) {
+    execution_result r;
+    auto it = results_.find(id);
+    if (it != results_.end()) {
+      r.found = true;
+      r.bytes = it->second;
+    }
+    return r;
+  }
+  expected<execution_page> respond(op_tag<ops::list_executions>, std::uint16_t,
+                                   const list_executions_args& args) {
+    last_list_ = args;
+    execution_page page;
+    page.execution_ids = {"{fp:1}:00000000-0000-4000-8000-000000000001"};
+    return page;
+  }
+
+  expected<acquire_outcome> respond(op_tag<ops::acquire_next_in_lane>,
+                                    const dispatch_request& req) {
+    calls_.acquire.push_back(req);
+    return canned_.acquire;
+  }
+  expected<grant_outcome> respond(op_tag<ops::grant_next_in_lane>, const dispatch_request& req) {
+    calls_.grant.push_back(req);
+    return canned_.grant;
+  }
+  expected<claimed_lease> respond(op_tag<ops::claim_execution>, std::uint16_t p,
+                                  const claim_execution_args& args) {
+    calls_.claim.emplace_back(p, args);
+    return canned_.lease;
+  }
+  expected<renew_outcome> respond(op_tag<ops::renew_lease>, std::uint16_t p,
+                                  const renew_lease_args& args) {
+    calls_.renew.emplace_back(p, args);
+    return canned_.renew;
+  }
+  expected<complete_outcome> respond(op_tag<ops::complete_execution>, std::uint16_t p,
+                                     const complete_args& args) {
+    calls_.complete.emplace_back(p, args);
+    return complete_outcome{};
+  }
+  expected<fail_outcome> respond(op_tag<ops::fail_execution>, std::uint16_t p,
+                                 const fail_args& args) {
+    calls_.fail.emplace_back(p, args);
+    return canned_.fail;
+  }
+  expected<unit> respond(op_tag<ops::update_progress>, std::uint16_t p,
+                         const progress_args& args) {
+    calls_.progress.emplace_back(p, args);
+    return unit{};
+  }
+  expected<append_frame_outcome> respond(op_tag<ops::append_frame>, std::uint16_t p,
+                                         const append_frame_args& args) {
+    calls_.append.emplace_back(p, args);
+    append_frame_outcome out;
+    out.frame_count = ++frame_count_;
+    out.entry_id = "1700000000000-" + std::to_string(frame_count_ - 1);
+    if (!args.summary_patch.empty()) out.summary_version = ++summary_version_;
+    return out;
+  }
+  expected<worker_liveness> respond(op_tag<ops::register_worker>, std::uint16_t,
+                                    const register_worker_args& args) {
+    calls_.heartbeat.push_back(args);
+    return canned_.liveness;
+  }
+  expected<cancel_outcome> respond(op_tag<ops::cancel_execution>, std::uint16_t p,
+                                   const cancel_args& args) {
+    calls_.cancel.emplace_back(p, args);
+    return cancel_outcome{"active", false};
+  }
+  expected<replay_outcome> respond(op_tag<ops::replay_execution>, std::uint16_t p,
+                                   const replay_args& args) {
+    calls_.replay.emplace_back(p, args);
+    return canned_.replay;
+  }
+  expected<std::int32_t> respond(op_tag<ops::change_priority>, std::uint16_t p,
+                                 const change_priority_args& args) {
+    calls_.priority.emplace_back(p, args);
+    return args.priority;
+  }
+  expected<revoke_outcome> respond(op_tag<ops::revoke_lease>, std::uint16_t p,
+                                   const revoke_lease_args& args) {
+    calls_.revoke.emplace_back(p, args);
+    return canned_.revoke;
+  }
+  expected<reclaim_grant_outcome> respond(op_tag<ops::issue_reclaim_grant>, std::uint16_t p,
+                                          const claim_grant_args& args) {
+    calls_.reclaim.emplace_back(p, args);
+    return canned_.reclaim;
+  }
+  expected<stream_frames> respond(op_tag<ops::read_attempt_stream>, std::uint16_t p,
+                                  const read_stream_args& args) {
+    calls_.read.emplace_back(p, args);
+    return canned_.frames;
+  }
+  expected<stream_frames> respond(op_tag<ops::tail_attempt_stream>, std::uint16_t p,
+                                  const tail_stream_args& args) {
+    calls_.tail.emplace_back(p, args);
+    return canned_.frames;
+  }
+  expected<suspend_outcome> respond(op_tag<ops::suspend_execution>, std::uint16_t p,
+                                    const suspend_args& args) {
+    calls_.suspend.emplace_back(p, args);
+    return canned_.suspend;
+  }
+  expected<waitpoint_binding> respond(op_tag<ops::create_pending_waitpoint>, std::uint16_t p,
+                                      const create_pending_waitpoint_args& args) {
+    calls_.pending_waitpoint.emplace_back(p, args);
+    return canned_.pending_waitpoint;
+  }
+  // Like the node: an empty token is missing_token before anything else.
+  expected<deliver_signal_outcome> respond(op_tag<ops::deliver_signal>, std::uint16_t p,
+                                           const signal_delivery& d) {
+    calls_.signal.push_back({p, d.signal, d.token});
+    if (d.token.empty()) return classify_store_error("missing_token", "");
+    return canned_.signal;
+  }
+  expected<pending_waitpoint_page> respond(op_tag<ops::list_pending_waitpoints>, std::uint16_t p,
+                                           const list_pending_waitpoints_args& args) {
+    calls_.list_pending.emplace_back(p, args);
+    return canned_.pending_page;
+  }
+  expected<std::string> respond(op_tag<ops::get_waitpoint_token>, std::uint16_t p,
+                                const waitpoint_ref& ref) {
+    calls_.token.emplace_back(p, ref.execution_id, ref.waitpoint_id);
+    if (canned_.token.empty()) return engine_error::not_found("waitpoint token");
+    return canned_.token;
+  }
+
   // Computes the answer under the lock (on the calling thread, so the
   // recorded state is visible at once) and delivers it from the worker.
   template <class T, class F>
