@@ -29,6 +29,11 @@ struct rotation_report {
   std::string new_kid;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rotation_report& x) {
+  return f(x.rotated, x.failed, x.new_kid);
+}
+
 // An operation on its way through the gateway, its type erased so that the
 // HTTP layer needs no CAF header: the implementation gets it back with
 // visit_gateway_operation, which knows every operation from the catalogue.

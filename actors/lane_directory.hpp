@@ -31,12 +31,19 @@ public:
   lane_directory(spawner spawn, std::size_t max_lanes, metrics_sink* metrics = nullptr)
       : spawn_(std::move(spawn)), max_lanes_(max_lanes), metrics_(metrics) {}
 
+  // Every lane actor spawned from now on is reported to `node`, which
+  // monitors it and replaces it if it dies.
+  void supervise_with(node_actor node) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    supervisor_ = std::move(node);
+  }
+
   // Spawns the configured lanes (at boot); they count against max_lanes.
   void configure(const std::vector<std::string>& lanes) {
     std::lock_guard<std::mutex> guard(mutex_);
     for (const auto& lane : lanes) {
       configured_.insert(lane);
-      if (!lanes_.count(lane) && spawn_) lanes_.emplace(lane, spawn_(lane, true));
+      if (!lanes_.count(lane) && spawn_) lanes_.emplace(lane, spawn_supervised(lane));
     }
     report();
   }
@@ -49,7 +56,7 @@ public:
     if (it != lanes_.end()) return answer(why, lookup::found, it->second);
     if (!spawn_) return answer(why, lookup::shutting_down, {});
     if (lanes_.size() >= max_lanes_) return answer(why, lookup::too_many_lanes, {});
-    auto actor = spawn_(lane, configured_.count(lane) > 0);
+    auto actor = spawn_supervised(lane);
     lanes_.emplace(lane, actor);
     report();
     return answer(why, lookup::found, actor);
@@ -63,6 +70,16 @@ public:
     if (it == lanes_.end() || it->second != actor || configured_.count(lane)) return false;
     lanes_.erase(it);
     report();
+    return true;
+  }
+
+  // Replaces the lane's actor if it is still `dead` (an actor that failed);
+  // the fresh one starts with empty ready sets, which the node rebuilds.
+  bool replace(const std::string& lane, const caf::actor_addr& dead) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto it = lanes_.find(lane);
+    if (it == lanes_.end() || it->second.address() != dead || !spawn_) return false;
+    it->second = spawn_supervised(lane);
     return true;
   }
 
@@ -90,12 +107,18 @@ public:
     for (auto& [name, actor] : lanes_) out.push_back(actor);
     lanes_.clear();
     spawn_ = nullptr;
+    supervisor_ = nullptr;
     return out;
   }
 
 private:
   static lane_actor answer(lookup* why, lookup what, lane_actor actor) {
     if (why) *why = what;
+    return actor;
+  }
+  lane_actor spawn_supervised(const std::string& lane) {
+    auto actor = spawn_(lane, configured_.count(lane) > 0);
+    if (supervisor_) caf::anon_send(supervisor_, watch_atom::value, lane, actor);
     return actor;
   }
   void report() {
@@ -108,6 +131,7 @@ private:
   metrics_sink* metrics_;
   std::set<std::string> configured_;
   std::map<std::string, lane_actor> lanes_;
+  node_actor supervisor_;
 };
 
 } // namespace ff

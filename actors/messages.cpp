@@ -42,6 +42,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   r.add<engine_error>("ff::engine_error");
   for_each_operation(backend_operations{}, [&](auto op) { r.add_operation(op); });
   for_each_operation(lane_operations{}, [&](auto op) { r.add_dispatch(op); });
+  r.add<reply<rotation_report>>("ff::reply<rotation_report>");
+  r.add<supervised_children>("ff::supervised_children");
 }
 
 } // namespace ff

@@ -12,6 +12,7 @@
 #include "core/suspension.hpp"
 #include "core/waitpoint_token.hpp"
 #include "core/worker.hpp"
+#include "actors/engine_gateway.hpp"
 #include "backends/operations.hpp"
 
 namespace ff {
@@ -23,6 +24,9 @@ using tick_atom = caf::atom_constant<caf::atom("fftick")>;
 using expire_atom = caf::atom_constant<caf::atom("ffexpire")>;
 using drain_atom = caf::atom_constant<caf::atom("ffdrain")>;
 using set_backend_atom = caf::atom_constant<caf::atom("ffsetbknd")>;
+using watch_atom = caf::atom_constant<caf::atom("ffwatch")>;
+using children_atom = caf::atom_constant<caf::atom("ffkids")>;
+using rotate_atom = caf::atom_constant<caf::atom("ffrotate")>;
 
 // One engine operation (a descriptor of backends/operations.hpp) with its
 // arguments; answered with reply<Op::result>.
@@ -116,6 +120,34 @@ using partition_actor =
 using lane_actor = dispatching<lane_operations>::type::extend<
   caf::reacts_to<ready_atom, std::uint16_t>, caf::reacts_to<expire_atom, std::uint64_t>,
   caf::reacts_to<drain_atom>, caf::reacts_to<tick_atom>>;
+
+// One scanner of the catalogue: a pass over the partitions per tick.
+using scanner_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
+// Rotates the waitpoint secret on every flow partition (new kid, secret
+// hex), one rotation at a time.
+using rotation_actor = caf::typed_actor<
+  caf::replies_to<rotate_atom, std::string, std::string>::with<reply<rotation_report>>>;
+
+// What the node actor supervises now.
+struct supervised_children {
+  std::vector<backend_actor> backends;
+  std::vector<partition_actor> partitions;
+  std::vector<scanner_actor> scanners;
+  std::vector<lane_actor> lanes;
+  rotation_actor rotation;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, supervised_children& x) {
+  return f(x.backends, x.partitions, x.scanners, x.lanes, x.rotation);
+}
+
+// The node: owns and monitors every other actor of the node and replaces
+// one that dies. A lane directory reports each lane actor it spawns.
+using node_actor =
+  caf::typed_actor<caf::reacts_to<watch_atom, std::string, lane_actor>,
+                   caf::replies_to<children_atom>::with<supervised_children>>;
 
 // Registers every message type above with the actor system.
 void add_message_types(caf::actor_system_config& cfg);

@@ -1,9 +1,10 @@
 #pragma once
 // The node actor supervises this node's actors: the backend pool, one
-// partition actor per flow partition it serves, the scanners, and (through
-// the lane directory) the lane actors. It owns the routing table, rebuilds
-// the lanes' ready sets from the store at boot, and respawns a child that
-// dies, so one crash never takes a partition away.
+// partition actor per flow partition it serves, the scanners, the
+// coordinators (secret rotation) and, as the lane directory reports them,
+// the lane actors. It owns the routing table, rebuilds the lanes' ready
+// sets from the store at boot, and replaces a child that dies, so one crash
+// never takes a partition, a lane or a scanner away.
 
 #include <chrono>
 #include <cstdint>
@@ -29,6 +30,7 @@ struct node_settings {
   std::vector<std::string> boot_lanes{"default"};
   std::vector<scanner_settings> scanners;
   std::shared_ptr<store_health> health;
+  std::uint64_t waitpoint_hmac_grace_ms = 0;
 };
 
 struct node_state {
@@ -38,13 +40,15 @@ struct node_state {
   std::shared_ptr<routing_table> table;
   std::shared_ptr<lane_directory> lanes;
   routes current;
-  std::vector<caf::actor> scanners;
+  std::vector<scanner_actor> scanners;         // index = settings.scanners
+  std::map<caf::actor_addr, std::string> lanes_watched; // lane actor -> lane
   static inline const char* name = "ff.node";
 };
 
-caf::behavior node_actor_behavior(caf::stateful_actor<node_state>* self, node_settings settings,
-                                  backend_factory factory, metrics_sink* metrics,
-                                  std::shared_ptr<routing_table> table,
-                                  std::shared_ptr<lane_directory> lanes);
+node_actor::behavior_type node_actor_behavior(node_actor::stateful_pointer<node_state> self,
+                                              node_settings settings, backend_factory factory,
+                                              metrics_sink* metrics,
+                                              std::shared_ptr<routing_table> table,
+                                              std::shared_ptr<lane_directory> lanes);
 
 } // namespace ff

@@ -15,6 +15,7 @@ namespace ff {
 struct routes {
   std::vector<partition_actor> partitions; // index = flow partition
   std::vector<backend_actor> backends;     // the pool; partition p uses p % size
+  rotation_actor rotation;                 // the secret rotation coordinator
 };
 
 class routing_table {

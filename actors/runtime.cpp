@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <tuple>
 
 #include <caf/io/all.hpp>
 
@@ -48,8 +49,7 @@ public:
       : sys_(sys), relays_(relays), watchdog_(watchdog), table_(std::move(table)),
         lanes_(std::move(lanes)), health_(std::move(health)),
         factory_(std::move(factory)), metrics_(metrics), partitions_(cfg.flow_partitions),
-        timeout_(cfg.request_timeout_ms), stream_ops_(cfg.max_concurrent_stream_ops),
-        grace_ms_(cfg.waitpoint_hmac_grace_ms) {}
+        timeout_(cfg.request_timeout_ms), stream_ops_(cfg.max_concurrent_stream_ops) {}
 
   std::uint16_t flow_partitions() const override { return partitions_; }
 
@@ -75,49 +75,11 @@ public:
       done(engine_error::unavailable("shutting down"));
       return;
     }
-    bool idle = false;
-    if (!rotating_.compare_exchange_strong(idle, true)) {
-      metrics_.queue_rejected("admin_rotate");
-      done(engine_error::resource_exhausted("admin_rotate", 1));
-      return;
-    }
-    // One coordinator asks every partition (each rotation is idempotent on
-    // the same kid and secret) and reports which ones failed.
-    auto grace = grace_ms_;
-    auto finish = [this, done = std::move(done)](expected<rotation_report> r) {
-      rotating_.store(false);
-      done(std::move(r));
-    };
-    // The snapshot travels as the spawn argument: CAF 0.17 dereferences a
-    // null argument tuple when an actor is spawned with none (UBSan).
-    sys_.spawn([kid, secret, grace, finish](caf::event_based_actor* self,
-                                            std::shared_ptr<const routes> snap) {
-      auto report = std::make_shared<rotation_report>();
-      report->new_kid = kid;
-      auto remaining = std::make_shared<std::size_t>(snap->partitions.size());
-      auto one_done = [report, remaining, finish]() {
-        if (--*remaining > 0) return;
-        std::sort(report->failed.begin(), report->failed.end());
-        finish(*report);
-      };
-      if (*remaining == 0) return finish(*report);
-      for (std::size_t i = 0; i < snap->partitions.size(); ++i) {
-        auto p = static_cast<std::uint16_t>(i);
-        rotate_secret_args args{p, kid, secret, static_cast<std::int64_t>(grace)};
-        self->request(snap->partitions[i], std::chrono::seconds(120),
-                      operation<ops::rotate_waitpoint_hmac_secret>{std::move(args)})
-          .then(
-            [report, p, one_done](reply<rotate_secret_outcome>& r) {
-              if (r.ok) ++report->rotated;
-              else report->failed.push_back(p);
-              one_done();
-            },
-            [report, p, one_done](caf::error&) {
-              report->failed.push_back(p);
-              one_done();
-            });
-      }
-    }, snap);
+    // Every partition rotates, 16 at a time, each in up to 120 s.
+    auto wait = std::chrono::milliseconds(std::chrono::seconds(120)) *
+                  ((snap->partitions.size() + 15) / 16) + timeout_;
+    ask<rotation_report>(snap->rotation, wait, std::move(done), rotate_atom::value, std::move(kid),
+                         std::move(secret));
   }
 
 private:
@@ -257,8 +219,8 @@ private:
     callback<T> done_;
   };
 
-  template <class T, class Handle, class Msg>
-  void ask(const Handle& target, std::chrono::milliseconds timeout, callback<T> done, Msg msg) {
+  template <class T, class Handle, class... Ts>
+  void ask(const Handle& target, std::chrono::milliseconds timeout, callback<T> done, Ts... msg) {
     // Fail fast while the store is down rather than queue behind it.
     if (health_->down()) {
       done(engine_error::store_unavailable(health_->snapshot().reason));
@@ -267,13 +229,17 @@ private:
     auto call = std::make_shared<watched_call<T>>(timeout, std::move(done));
     watchdog_.watch(call);
     // Runs once, so the arguments (payloads included) move into the message.
-    relays_.post(relay_job{[target, call, msg = std::move(msg)](
+    relays_.post(relay_job{[target, call, args = std::make_tuple(std::move(msg)...)](
                              caf::event_based_actor* self) mutable {
-      self->request(target, caf::infinite, std::move(msg))
-        .then([call](reply<T>& r) { call->answer(std::move(r).to_expected()); },
-              [call, self](caf::error& err) {
-                call->answer(engine_error::unavailable(self->system().render(err)));
-              });
+      std::apply(
+        [&](auto&&... m) {
+          self->request(target, caf::infinite, std::move(m)...)
+            .then([call](reply<T>& r) { call->answer(std::move(r).to_expected()); },
+                  [call, self](caf::error& err) {
+                    call->answer(engine_error::unavailable(self->system().render(err)));
+                  });
+        },
+        args);
     }});
   }
 
@@ -288,8 +254,6 @@ private:
   std::uint16_t partitions_;
   std::chrono::milliseconds timeout_;
   permit_pool stream_ops_;
-  std::uint64_t grace_ms_;
-  std::atomic<bool> rotating_{false};
   std::atomic<std::size_t> next_backend_{0};
 };
 
@@ -327,7 +291,7 @@ struct actor_runtime::impl {
   std::shared_ptr<routing_table> table = std::make_shared<routing_table>();
   std::shared_ptr<lane_directory> lanes;
   std::shared_ptr<store_health> health = std::make_shared<store_health>();
-  caf::actor node;
+  node_actor node;
   caf::actor prober;
   // Sweeps a few times a second: deadlines are tens of seconds. While the
   // store is down, open calls end at once instead of waiting behind it.
@@ -363,6 +327,7 @@ struct actor_runtime::impl {
         settings.boot_lanes.push_back(std::move(lane));
     settings.scanners = scanners_from(c);
     settings.health = health;
+    settings.waitpoint_hmac_grace_ms = c.waitpoint_hmac_grace_ms;
     node = system.spawn(node_actor_behavior, settings, factory, &metrics, table, lanes);
     // The node actor publishes its routing table from its first behavior;
     // wait for it so no request sees an empty table.
@@ -383,6 +348,8 @@ actor_runtime::actor_runtime(const node_config& cfg, backend_factory factory,
 actor_runtime::~actor_runtime() { shutdown(); }
 
 engine_gateway& actor_runtime::gateway() { return *impl_->gateway; }
+
+node_actor actor_runtime::node() const { return impl_->node; }
 
 void actor_runtime::begin_shutdown() {
   for (auto& lane : impl_->lanes->all()) caf::anon_send(lane, drain_atom::value);

@@ -28,6 +28,8 @@ public:
   actor_runtime& operator=(const actor_runtime&) = delete;
 
   engine_gateway& gateway();
+  // The supervisor of every actor of the node (for tests and diagnostics).
+  node_actor node() const;
   // First step of a shutdown: claims parked in lane actors end now with
   // "no work", so in-flight long-polls finish before the HTTP drain.
   void begin_shutdown();

@@ -2,77 +2,79 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/bounded_fanout.hpp"
 #include "core/clock.hpp"
 
 namespace ff {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<scanner_state>*;
+using self_ptr = scanner_actor::stateful_pointer<scanner_state>;
 
-void launch_next(self_ptr self, const std::shared_ptr<const routes>& snap);
+// How long one partition's batch may take before the pass counts it failed.
+constexpr std::chrono::seconds batch_timeout{30};
 
-void finish_pass(self_ptr self) {
+void finish_pass(self_ptr self, std::uint64_t changed, std::uint64_t errors) {
   auto& st = self->state;
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - st.started;
   if (st.metrics)
-    st.metrics->scanner_cycle(to_string(st.settings.kind), took.count(), st.changed, st.errors);
+    st.metrics->scanner_cycle(to_string(st.settings.kind), took.count(), changed, errors);
   self->delayed_send(self, st.settings.interval, tick_atom::value);
 }
 
-void on_batch_done(self_ptr self) {
+// One batch per partition, `concurrency` partitions at a time.
+void run_pass(self_ptr self, const routes& snap) {
   auto& st = self->state;
-  --st.outstanding;
-  auto snap = st.table->snapshot();
-  if (!snap) return; // shutting down
-  launch_next(self, snap);
-  if (st.outstanding == 0 && st.next_partition >= snap->partitions.size()) finish_pass(self);
-}
-
-void launch_next(self_ptr self, const std::shared_ptr<const routes>& snap) {
-  auto& st = self->state;
-  while (st.outstanding < st.settings.concurrency && st.next_partition < snap->partitions.size()) {
-    auto p = st.next_partition++;
-    scan_args args;
-    args.partition = p;
-    args.now_ms = now_ms();
-    args.limit = st.settings.batch;
-    args.lanes = st.lanes->names();
-    if (scanner_of(st.settings.kind).carries_cursor) {
-      if (st.cursors.size() < snap->partitions.size()) st.cursors.resize(snap->partitions.size());
-      args.cursor = st.cursors[p];
-    }
-    ++st.outstanding;
-    self->request(snap->partitions[p], std::chrono::seconds(30),
-                  operation<ops::run_scanner>{scanner_batch{st.settings.kind, std::move(args)}})
-      .then(
-        [self, p](reply<scan_outcome>& r) {
-          auto& st = self->state;
-          if (r.ok) {
-            st.changed += r.value.changed;
-            if (scanner_of(st.settings.kind).carries_cursor) st.cursors[p] = r.value.next_cursor;
-          } else {
-            ++st.errors;
-            spdlog::warn("scanner {}: partition {}: {}", to_string(st.settings.kind), p,
-                         r.error.text());
-          }
-          on_batch_done(self);
-        },
-        [self, p](caf::error& err) {
-          ++self->state.errors;
-          spdlog::warn("scanner {}: partition {}: {}", to_string(self->state.settings.kind), p,
-                       self->system().render(err));
-          on_batch_done(self);
-        });
+  const auto& spec = scanner_of(st.settings.kind);
+  if (spec.carries_cursor && st.cursors.size() < snap.partitions.size())
+    st.cursors.resize(snap.partitions.size());
+  auto lanes = st.lanes->names();
+  std::vector<fanout_job<ops::run_scanner>> jobs;
+  jobs.reserve(snap.partitions.size());
+  for (std::size_t p = 0; p < snap.partitions.size(); ++p) {
+    scanner_batch batch;
+    batch.kind = st.settings.kind;
+    batch.args.partition = static_cast<std::uint16_t>(p);
+    batch.args.now_ms = now_ms();
+    batch.args.limit = st.settings.batch;
+    batch.args.lanes = lanes;
+    if (spec.carries_cursor) batch.args.cursor = st.cursors[p];
+    jobs.push_back({snap.partitions[p], std::move(batch)});
   }
+  st.started = std::chrono::steady_clock::now();
+  auto fanout = self->spawn<caf::linked>(bounded_fanout<ops::run_scanner>, std::move(jobs),
+                            st.settings.concurrency, std::chrono::milliseconds(batch_timeout));
+  self->request(fanout, caf::infinite, run_atom::value)
+    .then([self](fanout_results<ops::run_scanner>& results) {
+      auto& st = self->state;
+      const auto& spec = scanner_of(st.settings.kind);
+      std::uint64_t changed = 0, errors = 0;
+      for (std::size_t p = 0; p < results.size(); ++p) {
+        auto& r = results[p];
+        if (r.ok) {
+          changed += r.value.changed;
+          if (spec.carries_cursor && p < st.cursors.size()) st.cursors[p] = r.value.next_cursor;
+        } else {
+          ++errors;
+          spdlog::warn("scanner {}: partition {}: {}", spec.name, p, r.error.text());
+        }
+      }
+      finish_pass(self, changed, errors);
+    },
+    [self](caf::error& err) {
+      spdlog::warn("scanner {}: pass failed: {}", to_string(self->state.settings.kind),
+                   self->system().render(err));
+      finish_pass(self, 0, 1);
+    });
 }
 
 } // namespace
 
-caf::behavior scanner_actor_behavior(self_ptr self, scanner_settings settings,
-                                     std::shared_ptr<routing_table> table,
-                                     std::shared_ptr<lane_directory> lanes, metrics_sink* metrics,
-                                     std::shared_ptr<store_health> health) {
+scanner_actor::behavior_type scanner_actor_behavior(self_ptr self, scanner_settings settings,
+                                                    std::shared_ptr<routing_table> table,
+                                                    std::shared_ptr<lane_directory> lanes,
+                                                    metrics_sink* metrics,
+                                                    std::shared_ptr<store_health> health) {
   auto& st = self->state;
   st.health = std::move(health);
   st.settings = std::move(settings);
@@ -84,18 +86,13 @@ caf::behavior scanner_actor_behavior(self_ptr self, scanner_settings settings,
     [self](tick_atom) {
       auto& st = self->state;
       auto snap = st.table->snapshot();
-      if (!snap) return;
+      if (!snap) return; // shutting down
       // Every batch would fail and log: wait for the store instead.
       if (st.health && st.health->down()) {
         self->delayed_send(self, st.settings.interval, tick_atom::value);
         return;
       }
-      st.next_partition = 0;
-      st.changed = 0;
-      st.errors = 0;
-      st.started = std::chrono::steady_clock::now();
-      launch_next(self, snap);
-      if (st.outstanding == 0) finish_pass(self);
+      run_pass(self, *snap);
     },
   };
 }

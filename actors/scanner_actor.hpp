@@ -1,7 +1,8 @@
 #pragma once
-// One scanner actor per scanner kind. Every interval it makes one pass over
-// the node's partitions, asking each partition actor for one bounded batch
-// (a few partitions at a time), so a pass never floods the backend. A
+// One scanner actor per scanner of the catalogue (core/scanners.hpp). Every
+// interval it makes one pass over the node's partitions, asking each
+// partition actor for one bounded batch through a bounded fan-out (a few
+// partitions at a time), so a pass never floods the backend. A
 // failed batch is logged and counted; the next pass tries again. Scanners
 // are the safety net behind push dispatch: timeouts, expiries, repairs.
 
@@ -32,20 +33,14 @@ struct scanner_state {
   std::shared_ptr<lane_directory> lanes; // every lane known to the node
   metrics_sink* metrics = nullptr;
   std::shared_ptr<store_health> health;  // a pass is skipped while the store is down
-  // The pass in progress.
-  std::uint16_t next_partition = 0;
-  std::uint32_t outstanding = 0;
-  std::uint64_t changed = 0;
-  std::uint64_t errors = 0;
-  std::chrono::steady_clock::time_point started;
-  std::vector<std::string> cursors;       // reconcile_indexes: per-partition position
+  std::chrono::steady_clock::time_point started; // of the pass in progress
+  std::vector<std::string> cursors;       // carries_cursor: per-partition position
   static inline const char* name = "ff.scanner";
 };
 
-caf::behavior scanner_actor_behavior(caf::stateful_actor<scanner_state>* self,
-                                     scanner_settings settings,
-                                     std::shared_ptr<routing_table> table,
-                                     std::shared_ptr<lane_directory> lanes, metrics_sink* metrics,
-                                     std::shared_ptr<store_health> health);
+scanner_actor::behavior_type scanner_actor_behavior(
+  scanner_actor::stateful_pointer<scanner_state> self, scanner_settings settings,
+  std::shared_ptr<routing_table> table, std::shared_ptr<lane_directory> lanes,
+  metrics_sink* metrics, std::shared_ptr<store_health> health);
 
 } // namespace ff
