@@ -1,0 +1,18 @@
+#pragma once
+// The worker registry (flows-budgets-scanners.md §7; valkey:
+// valkey/valkey_scanners.cpp). Part of engine_backend.
+
+#include "core/expected.hpp"
+#include "core/worker.hpp"
+
+namespace ff {
+
+class worker_store {
+public:
+  virtual ~worker_store() = default;
+
+  virtual expected<worker_liveness> register_worker(const register_worker_args& args) = 0;
+  virtual expected<worker_liveness> heartbeat_worker(const heartbeat_worker_args& args) = 0;
+};
+
+} // namespace ff
