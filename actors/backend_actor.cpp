@@ -46,15 +46,6 @@ expected<scan_outcome> run_scan(engine_backend& b, scan_kind kind, const scan_ar
   return engine_error::internal("unknown scan kind");
 }
 
-// A grant is consumed by the fresh-attempt claim unless the execution's
-// attempt was interrupted (suspend, delay): then the resumed claim.
-expected<claimed_lease> claim_any(engine_backend& b, const claim_execution_args& args) {
-  auto fresh = b.claim_execution(args);
-  if (!fresh && fresh.error().code == "use_claim_resumed_execution")
-    return b.claim_resumed_execution(args);
-  return fresh;
-}
-
 double since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -99,7 +90,7 @@ backend_actor::behavior_type backend_actor_behavior(
     },
     [&st](claim_atom, const claim_execution_args& a) {
       auto start = std::chrono::steady_clock::now();
-      auto r = timed(st, "ff_claim_execution", [&](engine_backend& b) { return claim_any(b, a); });
+      auto r = timed(st, "ff_claim_execution", [&](engine_backend& b) { return b.claim_execution(a); });
       if (r.ok && st.metrics) st.metrics->claim_from_grant(a.lane_id, since(start));
       return r;
     },

@@ -15,7 +15,8 @@
 //   worker_store.hpp          the worker registry
 //   scanner_store.hpp         scanner batches and eligible counts
 // engine_backend joins them with the store-level calls below; it is the
-// type the rest of the code holds.
+// type the rest of the code holds. tests/contract runs one suite against
+// every implementation.
 
 #include <cstdint>
 #include <memory>

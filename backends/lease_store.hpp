@@ -8,7 +8,6 @@
 // stale_lease, execution_not_active, capability_mismatch.
 
 #include <cstdint>
-#include <string>
 
 #include "core/expected.hpp"
 #include "core/lease.hpp"
@@ -19,20 +18,18 @@ class lease_store {
 public:
   virtual ~lease_store() = default;
 
-  // A claim grant for one worker (§5.4); capability_mismatch carries the
-  // missing capabilities (sorted CSV) as detail.
-  virtual expected<claim_grant> issue_claim_grant(const claim_grant_args& args) = 0;
   // Push dispatch: grant + claim of the first claimable execution among the
   // head (16 entries) of one lane on one partition, in one call.
   virtual expected<acquire_outcome> acquire_next_in_lane(const acquire_args& args) = 0;
   // The reference claim route on one partition: a grant (args.grant_ttl_ms)
   // on the first execution at the head of the lane the worker can run.
   virtual expected<grant_outcome> grant_next_in_lane(const acquire_args& args) = 0;
-  // Consumes the grant: a new attempt (initial / retry / replay from the
-  // attempt state), or a reclaim when the lease expired or was revoked.
+  // Consumes a grant (of grant_next_in_lane or issue_reclaim_grant): a new
+  // attempt (initial / retry / replay from the attempt state), the
+  // interrupted attempt continued (type "resumed", after a suspension or a
+  // delay), or a reclaim when the lease expired or was revoked (past the
+  // reclaim cap the execution fails: max_retries_exhausted).
   virtual expected<claimed_lease> claim_execution(const claim_execution_args& args) = 0;
-  // The interrupted attempt continues under a new lease (type "resumed").
-  virtual expected<claimed_lease> claim_resumed_execution(const claim_execution_args& args) = 0;
   // Extends the lease; tells a holder whose execution was cancelled.
   virtual expected<renew_outcome> renew_lease(const renew_lease_args& args) = 0;
   // Terminal operations: a retry with the same fence answers the stored
@@ -45,15 +42,9 @@ public:
   virtual expected<std::int32_t> change_priority(const change_priority_args& args) = 0;
   virtual expected<unit> update_progress(const progress_args& args) = 0;
   virtual expected<revoke_outcome> revoke_lease(const revoke_lease_args& args) = 0;
-  // A grant on an expired / revoked lease; not_reclaimable and
-  // reclaim_cap_exceeded are outcomes, not errors.
+  // A grant on an expired / revoked lease, consumed by claim_execution;
+  // not_reclaimable and reclaim_cap_exceeded are outcomes, not errors.
   virtual expected<reclaim_grant_outcome> issue_reclaim_grant(const claim_grant_args& args) = 0;
-  // Consumes a (re)claim grant on an expired / revoked lease: a new attempt
-  // of type "reclaim". Past the reclaim cap the execution fails and the
-  // answer is max_retries_exhausted.
-  virtual expected<claimed_lease> reclaim_execution(const claim_execution_args& args) = 0;
-  virtual expected<mark_expired_outcome> mark_lease_expired_if_due(
-      const std::string& execution_id) = 0;
 };
 
 } // namespace ff

@@ -44,8 +44,6 @@ public:
   // waitpoint buffers the signal; a satisfying signal resumes the execution
   // (transition 17) and reports its lane so the caller wakes parked claims.
   virtual expected<deliver_signal_outcome> deliver_signal(const deliver_signal_args& args) = 0;
-  virtual expected<deliver_signal_outcome> buffer_signal_for_pending_waitpoint(
-      const deliver_signal_args& args) = 0;
   // rest-api.md §2.4 entries (pending and active waitpoints), paginated.
   virtual expected<pending_waitpoint_page> list_pending_waitpoints(
       const list_pending_waitpoints_args& args) = 0;

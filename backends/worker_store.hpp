@@ -11,8 +11,10 @@ class worker_store {
 public:
   virtual ~worker_store() = default;
 
+  // Registers a worker instance, or refreshes its liveness (a heartbeat is a
+  // repeated registration): registered / refreshed; another worker_id on the
+  // same instance id is a conflict.
   virtual expected<worker_liveness> register_worker(const register_worker_args& args) = 0;
-  virtual expected<worker_liveness> heartbeat_worker(const heartbeat_worker_args& args) = 0;
 };
 
 } // namespace ff
