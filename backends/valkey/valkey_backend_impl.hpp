@@ -2,7 +2,8 @@
 // engine_backend on one Valkey / Redis connection. Each public operation is
 // one FCALL of the Lua function with the operation's name
 // (create_execution -> ff_create_execution), built with call_function().
-// Private to backends/; the rest of the code uses make_valkey_backend().
+// Private to backends/ and tests/valkey (store-layout tests); the rest of
+// the code uses make_valkey_backend().
 
 #include <string>
 #include <vector>
@@ -30,9 +31,9 @@ public:
   expected<execution_page> list_executions(const list_executions_args& args) override;
 
   // valkey_lifecycle.cpp
-  expected<claim_grant> issue_claim_grant(const claim_grant_args& args) override;
+  // ff_claim_execution; an interrupted attempt (the Lua answer
+  // use_claim_resumed_execution) goes on through ff_claim_resumed_execution.
   expected<claimed_lease> claim_execution(const claim_execution_args& args) override;
-  expected<claimed_lease> claim_resumed_execution(const claim_execution_args& args) override;
   expected<acquire_outcome> acquire_next_in_lane(const acquire_args& args) override;
   expected<grant_outcome> grant_next_in_lane(const acquire_args& args) override;
   expected<renew_outcome> renew_lease(const renew_lease_args& args) override;
@@ -44,9 +45,6 @@ public:
   expected<unit> update_progress(const progress_args& args) override;
   expected<revoke_outcome> revoke_lease(const revoke_lease_args& args) override;
   expected<reclaim_grant_outcome> issue_reclaim_grant(const claim_grant_args& args) override;
-  expected<claimed_lease> reclaim_execution(const claim_execution_args& args) override;
-  expected<mark_expired_outcome> mark_lease_expired_if_due(
-      const std::string& execution_id) override;
 
   // valkey_stream.cpp
   expected<append_frame_outcome> append_frame(const append_frame_args& args) override;
@@ -55,7 +53,6 @@ public:
 
   // valkey_scanners.cpp
   expected<worker_liveness> register_worker(const register_worker_args& args) override;
-  expected<worker_liveness> heartbeat_worker(const heartbeat_worker_args& args) override;
   expected<scan_outcome> expire_leases(const scan_args& args) override;
   expected<scan_outcome> promote_delayed(const scan_args& args) override;
   expected<scan_outcome> expire_attempt_timeouts(const scan_args& args) override;
@@ -79,14 +76,30 @@ public:
   expected<waitpoint_binding> create_pending_waitpoint(
       const create_pending_waitpoint_args& args) override;
   expected<deliver_signal_outcome> deliver_signal(const deliver_signal_args& args) override;
-  expected<deliver_signal_outcome> buffer_signal_for_pending_waitpoint(
-      const deliver_signal_args& args) override;
   expected<scan_outcome> expire_suspensions(const scan_args& args) override;
   expected<scan_outcome> expire_pending_waitpoints(const scan_args& args) override;
   expected<pending_waitpoint_page> list_pending_waitpoints(
       const list_pending_waitpoints_args& args) override;
   expected<std::string> get_waitpoint_token(const std::string& execution_id,
                                             const std::string& waitpoint_id) override;
+
+  // Library functions no production path calls, kept callable for the
+  // store-layout tests (tests/valkey); not part of engine_backend.
+  // ff_issue_claim_grant: a claim grant for one execution (capability_mismatch
+  // carries the missing capabilities, sorted CSV, as detail).
+  expected<claim_grant> issue_claim_grant(const claim_grant_args& args);
+  // ff_reclaim_execution: consumes a reclaim grant (claim_execution does
+  // the same for a reclaimable execution).
+  expected<claimed_lease> reclaim_execution(const claim_execution_args& args);
+  // ff_mark_lease_expired_if_due (the write paths and expire_leases mark
+  // expired leases themselves).
+  expected<mark_expired_outcome> mark_lease_expired_if_due(const std::string& execution_id);
+  // ff_heartbeat_worker (the node refreshes a worker with register_worker).
+  expected<worker_liveness> heartbeat_worker(const heartbeat_worker_args& args);
+  // ff_buffer_signal_for_pending_waitpoint (deliver_signal buffers on a
+  // pending waitpoint itself).
+  expected<deliver_signal_outcome> buffer_signal_for_pending_waitpoint(
+      const deliver_signal_args& args);
 
   // The boot steps prepare() runs, in this order.
   expected<server_identity> read_server_identity();
@@ -100,6 +113,10 @@ public:
   expected<unit> seed_lanes(const std::vector<std::string>& lanes);
 
 private:
+  // ff_claim_resumed_execution: the interrupted attempt continues under a
+  // new lease (type "resumed").
+  expected<claimed_lease> claim_resumed_execution(const claim_execution_args& args);
+
   redis_connection conn_;
 };
 

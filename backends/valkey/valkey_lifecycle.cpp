@@ -120,6 +120,10 @@ expected<claim_grant> valkey_backend::issue_claim_grant(const claim_grant_args& 
 
 expected<claimed_lease> valkey_backend::claim_execution(const claim_execution_args& a) {
   auto env = call_on_execution(conn_, "ff_claim_execution", a.execution_id, claim_args(a));
+  // A grant is consumed by the fresh-attempt claim unless the execution's
+  // attempt was interrupted (suspend, delay): then by the resumed claim.
+  if (!env && env.error().code == "use_claim_resumed_execution")
+    return claim_resumed_execution(a);
   if (!env)
     return std::move(env).error();
   return parse_claimed_lease(*env, 0, "ff_claim_execution");

@@ -1,6 +1,9 @@
 #pragma once
-// A private redis-server, a valkey backend on it, and a raw connection for
-// asserting on keys directly. Each test case gets its own server.
+// A private redis-server, the concrete valkey backend on it, and a raw
+// connection for asserting on keys directly: the store-layout tests (index
+// membership, key cleanup and TTLs, raw Lua replies, library loading,
+// transport). Behaviour is asserted in tests/contract. Each test case gets
+// its own server.
 
 #include <doctest/doctest.h>
 
@@ -9,10 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/valkey/function_call.hpp"
 #include "backends/valkey/keys.hpp"
 #include "backends/valkey/redis_connection.hpp"
 #include "backends/valkey/valkey_backend.hpp"
+#include "backends/valkey/valkey_backend_impl.hpp"
 #include "core/ids.hpp"
+#include "tests/contract/lifecycle_support.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace ff::test {
@@ -26,15 +32,9 @@ inline valkey_options options_for(const redis_server& server) {
   return o;
 }
 
-inline backend_boot_options default_boot_options() {
-  backend_boot_options b;
-  b.lanes = {"default", "gpu"};
-  return b;
-}
-
 struct valkey_fixture {
   redis_server server;
-  std::unique_ptr<engine_backend> backend = make_valkey_backend(options_for(server));
+  std::unique_ptr<valkey_backend> backend = std::make_unique<valkey_backend>(options_for(server));
   redis_connection raw{options_for(server)};
 
   // prepare=false leaves the server without the library.
@@ -52,22 +52,17 @@ struct valkey_fixture {
     REQUIRE_MESSAGE(!r->is_error(), r->str);
     return std::move(*r);
   }
-};
 
-// A valid create request on `partition` with every optional field empty.
-inline create_execution_args sample_create_args(std::uint16_t partition = 7,
-                                                std::string lane = "default") {
-  create_execution_args a;
-  a.execution_id = execution_id::mint(partition).value;
-  a.partition = partition;
-  a.namespace_name = "tenant-a";
-  a.lane_id = std::move(lane);
-  a.execution_kind = "send_email";
-  a.input_payload = R"({"to":"a@example.com"})";
-  a.payload_encoding = "json";
-  a.priority = 5;
-  a.creator_identity = "tester";
-  return a;
-}
+  // One FCALL of a library function on an execution's key block (ARGV[1]
+  // is the execution id), as the backend sends it; the raw envelope, a
+  // `[0, code, ...]` answer included.
+  lua_envelope fcall_on_execution(const std::string& function, const std::string& eid,
+                                  std::vector<std::string> args) {
+    args.insert(args.begin(), eid);
+    auto env = call_function_raw(raw, function, valkey_keys::exec_block_keys(eid), args);
+    REQUIRE_MESSAGE(env.has_value(), (env ? "" : env.error().text()));
+    return std::move(*env);
+  }
+};
 
 } // namespace ff::test

@@ -1,11 +1,12 @@
-// valkey_backend::prepare against a real redis-server: library load,
-// partition-count record, lane registry.
+// valkey_backend::prepare against a real redis-server: the function
+// library (loaded, replaced, missing), the partition-count record and the
+// lane registry as stored.
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 
-#include "tests/backend/valkey_fixture.hpp"
+#include "tests/valkey/valkey_fixture.hpp"
 
 using namespace ff;
 using namespace ff::test;
@@ -16,9 +17,9 @@ TEST_CASE("prepare loads the library once; a second prepare leaves it alone") {
   auto first = fx.backend->prepare(default_boot_options());
   REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.error().text()));
   CHECK(first->library_loaded);
-  CHECK(first->partitions_written);
   CHECK(first->library_version == flowfabric_library_version());
   CHECK(first->server_version.rfind("7.", 0) == 0);
+  CHECK(std::string(fx.backend->name()) == "valkey");
 
   auto loaded = fx.cmd({"FCALL", "ff_version", "0"});
   CHECK(loaded.str == flowfabric_library_version());
@@ -27,7 +28,6 @@ TEST_CASE("prepare loads the library once; a second prepare leaves it alone") {
   auto again = make_valkey_backend(options_for(fx.server))->prepare(default_boot_options());
   REQUIRE(again.has_value());
   CHECK_FALSE(again->library_loaded);
-  CHECK_FALSE(again->partitions_written);
   CHECK(again->library_version == flowfabric_library_version());
 
   auto forced_opts = default_boot_options();
@@ -57,28 +57,18 @@ TEST_CASE("operations before the library is loaded report script_not_loaded") {
   CHECK(r.error().code == "script_not_loaded");
 }
 
-TEST_CASE("prepare refuses partition counts that differ from the stored ones") {
+TEST_CASE("the partition record is written once and never overwritten") {
   valkey_fixture fx; // stored with the defaults 256 / 32 / 32
   CHECK(fx.cmd({"HGET", "ff:config:partitions", "num_flow_partitions"}).str == "256");
 
   auto other = default_boot_options();
   other.partitions.flow = 128;
-  auto refused = fx.backend->prepare(other);
-  REQUIRE_FALSE(refused.has_value());
-  CHECK(refused.error().code == "partition_config_mismatch");
-  const std::string text = refused.error().text();
-  CHECK_MESSAGE(text.find("stored flow=256 budget=32 quota=32") != std::string::npos, text);
-  CHECK_MESSAGE(text.find("configured flow=128 budget=32 quota=32") != std::string::npos, text);
-  // The stored record is untouched.
+  REQUIRE_FALSE(fx.backend->prepare(other).has_value());
   CHECK(fx.cmd({"HGET", "ff:config:partitions", "num_flow_partitions"}).str == "256");
-
   auto quota = default_boot_options();
   quota.partitions.quota = 64;
-  CHECK_FALSE(fx.backend->prepare(quota).has_value());
-
-  auto same = fx.backend->prepare(default_boot_options());
-  REQUIRE(same.has_value());
-  CHECK_FALSE(same->partitions_written);
+  REQUIRE_FALSE(fx.backend->prepare(quota).has_value());
+  CHECK(fx.cmd({"HGET", "ff:config:partitions", "num_quota_partitions"}).str == "32");
 }
 
 TEST_CASE("prepare seeds the lane registry without overwriting it") {

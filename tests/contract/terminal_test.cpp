@@ -1,9 +1,10 @@
 // Fail with retry, terminal failure, cancel, replay and the idempotency of
-// terminal operations against a real redis-server.
+// terminal operations.
 
 #include <doctest/doctest.h>
 
-#include "tests/backend/lifecycle_support.hpp"
+#include "tests/contract/backend_factory.hpp"
+#include "tests/contract/lifecycle_support.hpp"
 
 using namespace ff;
 using namespace ff::test;
@@ -13,7 +14,7 @@ namespace {
 const char* two_fixed_retries =
     R"({"retry_policy":{"max_retries":2,"backoff":{"type":"fixed","delay_ms":60000}}})";
 
-fail_outcome fail_ok(valkey_fixture& fx, const fail_args& f) {
+fail_outcome fail_ok(contract_fixture& fx, const fail_args& f) {
   auto r = fx.backend->fail_execution(f);
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
   return *r;
@@ -21,11 +22,8 @@ fail_outcome fail_ok(valkey_fixture& fx, const fail_args& f) {
 
 } // namespace
 
-TEST_CASE("retry with two fixed-backoff retries, then a terminal failure") {
-  valkey_fixture fx;
+CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   const std::string eid = create(fx, 7, "default", two_fixed_retries);
-  const std::string tag = tag_of(eid);
-  const std::string delayed = lk::lane_delayed_key(tag, "default");
 
   auto l0 = acquire_lease(fx, eid);
   const std::int64_t before = now_ms();
@@ -35,26 +33,15 @@ TEST_CASE("retry with two fixed-backoff retries, then a terminal failure") {
   CHECK(first.retry_at <= now_ms() + 60'000);
   CHECK_FALSE(first.replayed);
 
-  auto core = consistent_core(fx, eid);
-  CHECK(core["lifecycle_phase"] == "runnable");
-  CHECK(core["eligibility_state"] == "not_eligible_until_time");
-  CHECK(core["blocking_reason"] == "waiting_for_retry_backoff");
-  CHECK(core["attempt_state"] == "pending_retry_attempt");
-  CHECK(core["public_state"] == "delayed");
-  CHECK(core["retry_count"] == "1");
-  CHECK(core["delay_until"] == std::to_string(first.retry_at));
-  CHECK(core["failure_reason"] == "timeout talking to smtp");
-  CHECK(score_of(fx, delayed, eid) == first.retry_at);
-  CHECK_FALSE(score_of(fx, lk::lease_expiry_key(tag), eid).has_value());
-  auto attempt0 = hash_of(fx, lk::attempt_key(eid, 0));
-  CHECK(attempt0["attempt_state"] == "ended_failure");
-  CHECK(attempt0["failure_reason"] == "timeout talking to smtp");
-  CHECK(attempt0["failure_category"] == "test");
-  read_stream_args read;
-  read.execution_id = eid;
-  auto closed = fx.backend->read_attempt_stream(read);
-  REQUIRE(closed.has_value());
-  CHECK(closed->closed_reason == "attempt_failure");
+  auto info = info_of(fx, eid);
+  CHECK(info.state.lifecycle_phase == "runnable");
+  CHECK(info.state.eligibility_state == "not_eligible_until_time");
+  CHECK(info.state.blocking_reason == "waiting_for_retry_backoff");
+  CHECK(info.state.attempt_state == "pending_retry_attempt");
+  CHECK(info.state.public_state == "delayed");
+  CHECK(info.last_error_message == "timeout talking to smtp");
+  CHECK(info.last_error_code == "test");
+  CHECK(read_stream(fx, eid).closed_reason == "attempt_failure");
 
   // Not claimable before retry_at.
   CHECK_FALSE(acquire(fx, 7, "default", "w1").acquired);
@@ -62,7 +49,7 @@ TEST_CASE("retry with two fixed-backoff retries, then a terminal failure") {
   REQUIRE(early.has_value());
   CHECK(early->changed == 0);
   CHECK(early->became_eligible.empty());
-  CHECK(consistent_core(fx, eid)["public_state"] == "delayed");
+  CHECK(public_state_of(fx, eid) == "delayed");
 
   auto promoted = fx.backend->promote_delayed(scan(7, first.retry_at));
   REQUIRE_MESSAGE(promoted.has_value(), (promoted ? "" : promoted.error().text()));
@@ -70,23 +57,19 @@ TEST_CASE("retry with two fixed-backoff retries, then a terminal failure") {
   REQUIRE(promoted->became_eligible.size() == 1);
   CHECK(promoted->became_eligible[0].execution_id == eid);
   CHECK(promoted->became_eligible[0].lane_id == "default");
-  core = consistent_core(fx, eid);
-  CHECK(core["public_state"] == "waiting");
-  CHECK(core["attempt_state"] == "pending_retry_attempt");
-  CHECK(core["delay_until"].empty());
-  CHECK_FALSE(score_of(fx, delayed, eid).has_value());
+  info = info_of(fx, eid);
+  CHECK(info.state.public_state == "waiting");
+  CHECK(info.state.attempt_state == "pending_retry_attempt");
+  // Promoted once only.
+  CHECK(fx.backend->promote_delayed(scan(7, first.retry_at + 10))->changed == 0);
 
   auto l1 = acquire_lease(fx, eid);
   CHECK(l1.attempt_type == "retry");
   CHECK(l1.attempt_index == 1);
   CHECK(l1.lease_epoch == 2);
-  auto attempt1 = hash_of(fx, lk::attempt_key(eid, 1));
-  CHECK(attempt1["retry_reason"] == "timeout talking to smtp");
-  CHECK(attempt1["previous_attempt_index"] == "0");
 
   auto second = fail_ok(fx, fail_request(l1, "again"));
   CHECK(second.outcome == "retry_scheduled");
-  CHECK(core_of(fx, eid)["retry_count"] == "2");
   auto promoted2 = fx.backend->promote_delayed(scan(7, second.retry_at));
   REQUIRE(promoted2.has_value());
   CHECK(promoted2->changed == 1);
@@ -97,40 +80,37 @@ TEST_CASE("retry with two fixed-backoff retries, then a terminal failure") {
   auto third = fail_ok(fx, fail_request(l2, "gave up"));
   CHECK(third.outcome == "failed");
   CHECK(third.retry_at == 0);
-  core = consistent_core(fx, eid);
-  CHECK(core["lifecycle_phase"] == "terminal");
-  CHECK(core["terminal_outcome"] == "failed");
-  CHECK(core["public_state"] == "failed");
-  CHECK(core["failure_reason"] == "gave up");
-  CHECK(core["retry_count"] == "2");
-  CHECK(core["total_attempt_count"] == "3");
-  CHECK(score_of(fx, lk::lane_terminal_key(tag, "default"), eid).has_value());
-  CHECK_FALSE(score_of(fx, delayed, eid).has_value());
+  info = info_of(fx, eid);
+  CHECK(info.state.lifecycle_phase == "terminal");
+  CHECK(info.state.terminal_outcome == "failed");
+  CHECK(info.state.public_state == "failed");
+  CHECK(info.last_error_message == "gave up");
+  CHECK(info.current_attempt_index == 2);
+  CHECK(fx.backend->promote_delayed(scan(7, third.retry_at + 86'400'000))->changed == 0);
+  CHECK_FALSE(acquire(fx, 7, "default", "w1").acquired);
 }
 
-TEST_CASE("without a retry policy the first failure is terminal") {
-  valkey_fixture fx;
+CONTRACT_TEST("without a retry policy the first failure is terminal") {
   const std::string eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   auto out = fail_ok(fx, fail_request(l));
   CHECK(out.outcome == "failed");
-  auto core = consistent_core(fx, eid);
-  CHECK(core["public_state"] == "failed");
-  CHECK(core["retry_count"] == "0");
-  CHECK(hash_of(fx, lk::attempt_key(eid, 0))["attempt_state"] == "ended_failure");
+  CHECK(out.retry_at == 0);
+  auto info = info_of(fx, eid);
+  CHECK(info.state.public_state == "failed");
+  CHECK(info.last_error_message == "boom");
+  CHECK(read_stream(fx, eid).closed_reason == "attempt_failure");
 }
 
-TEST_CASE("retryable=false ends the execution despite a retry policy") {
-  valkey_fixture fx;
+CONTRACT_TEST("retryable=false ends the execution despite a retry policy") {
   const std::string eid = create(fx, 7, "default", two_fixed_retries);
   auto l = acquire_lease(fx, eid);
   auto out = fail_ok(fx, fail_request(l, "bad input", false));
   CHECK(out.outcome == "failed");
-  CHECK(consistent_core(fx, eid)["public_state"] == "failed");
+  CHECK(public_state_of(fx, eid) == "failed");
 }
 
-TEST_CASE("exponential backoff grows from initial_delay_ms and is capped") {
-  valkey_fixture fx;
+CONTRACT_TEST("exponential backoff grows from initial_delay_ms and is capped") {
   const std::string eid = create(
       fx, 7, "default",
       R"({"retry_policy":{"max_retries":5,"backoff":{"type":"exponential","initial_delay_ms":1000,"max_delay_ms":3000,"multiplier":2}}})");
@@ -152,18 +132,16 @@ TEST_CASE("exponential backoff grows from initial_delay_ms and is capped") {
   CHECK(delays[2] < 3100);
 }
 
-TEST_CASE("complete and fail are idempotent under a retry with the same fence") {
-  valkey_fixture fx;
-
+CONTRACT_TEST("complete and fail are idempotent under a retry with the same fence") {
   SUBCASE("complete") {
     const std::string eid = create(fx, 7);
     auto l = acquire_lease(fx, eid);
     REQUIRE(fx.backend->complete_execution(complete_request(l, "first")).has_value());
-    const auto core_before = core_of(fx, eid);
+    const auto before = describe(info_of(fx, eid));
     auto again = fx.backend->complete_execution(complete_request(l, "first"));
     REQUIRE_MESSAGE(again.has_value(), (again ? "" : again.error().text()));
     CHECK(again->replayed);
-    CHECK(core_of(fx, eid) == core_before);
+    CHECK(describe(info_of(fx, eid)) == before);
     CHECK(fx.backend->get_execution_result(eid)->bytes == "first");
 
     auto other = complete_request(l, "first");
@@ -175,6 +153,7 @@ TEST_CASE("complete and fail are idempotent under a retry with the same fence") 
     CHECK(rejected.error().detail.rfind("success 1 terminal", 0) == 0);
     // The same fence cannot turn a success into a failure either.
     CHECK(error_code(fx.backend->fail_execution(fail_request(l))) == "execution_not_active");
+    CHECK(describe(info_of(fx, eid)) == before);
   }
 
   SUBCASE("fail with a retry scheduled") {
@@ -182,13 +161,15 @@ TEST_CASE("complete and fail are idempotent under a retry with the same fence") 
     auto l = acquire_lease(fx, eid);
     auto first = fail_ok(fx, fail_request(l));
     REQUIRE(first.outcome == "retry_scheduled");
-    const auto core_before = core_of(fx, eid);
+    const auto before = describe(info_of(fx, eid));
     auto again = fail_ok(fx, fail_request(l));
     CHECK(again.outcome == "retry_scheduled");
     CHECK(again.retry_at == first.retry_at);
     CHECK(again.replayed);
-    CHECK(core_of(fx, eid) == core_before);
-    CHECK(core_before.at("retry_count") == "1");
+    CHECK(describe(info_of(fx, eid)) == before);
+    // One retry was scheduled, not two: a single promotion, one retry attempt.
+    REQUIRE(fx.backend->promote_delayed(scan(7, first.retry_at))->changed == 1);
+    CHECK(acquire_lease(fx, eid).attempt_index == 1);
   }
 
   SUBCASE("terminal fail") {
@@ -203,8 +184,7 @@ TEST_CASE("complete and fail are idempotent under a retry with the same fence") 
   }
 }
 
-TEST_CASE("terminal calls need a fence unless an operator overrides") {
-  valkey_fixture fx;
+CONTRACT_TEST("terminal calls need a fence unless an operator overrides") {
   const std::string eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   auto unfenced = complete_request(l);
@@ -214,7 +194,7 @@ TEST_CASE("terminal calls need a fence unless an operator overrides") {
   auto forced = fx.backend->complete_execution(unfenced);
   REQUIRE_MESSAGE(forced.has_value(), (forced ? "" : forced.error().text()));
   CHECK_FALSE(forced->replayed);
-  CHECK(consistent_core(fx, eid)["public_state"] == "completed");
+  CHECK(public_state_of(fx, eid) == "completed");
   // Without its own fence a caller cannot claim to be retrying.
   CHECK(error_code(fx.backend->complete_execution(unfenced)) == "execution_not_active");
   auto no_lease_id = complete_request(l);
@@ -223,10 +203,8 @@ TEST_CASE("terminal calls need a fence unless an operator overrides") {
   CHECK(error_code(fx.backend->complete_execution(no_lease_id)) == "fence_required");
 }
 
-TEST_CASE("cancel while running: renew reports it, complete is rejected") {
-  valkey_fixture fx;
+CONTRACT_TEST("cancel while running: renew reports it, complete is rejected") {
   const std::string eid = create(fx, 7);
-  const std::string tag = tag_of(eid);
   auto l = acquire_lease(fx, eid);
 
   cancel_args c;
@@ -236,14 +214,11 @@ TEST_CASE("cancel while running: renew reports it, complete is rejected") {
   REQUIRE_MESSAGE(cancelled.has_value(), (cancelled ? "" : cancelled.error().text()));
   CHECK(cancelled->previous_phase == "active");
   CHECK_FALSE(cancelled->replayed);
-  auto core = consistent_core(fx, eid);
-  CHECK(core["terminal_outcome"] == "cancelled");
-  CHECK(core["public_state"] == "cancelled");
-  CHECK(core["cancellation_reason"] == "user asked");
-  CHECK(core["cancelled_by"] == "operator_override");
-  CHECK(hash_of(fx, lk::attempt_key(eid, 0))["attempt_state"] == "ended_cancelled");
-  CHECK_FALSE(score_of(fx, lk::lease_expiry_key(tag), eid).has_value());
-  CHECK_FALSE(in_set(fx, lk::worker_leases_key(tag, "w1"), eid));
+  auto info = info_of(fx, eid);
+  CHECK(info.state.terminal_outcome == "cancelled");
+  CHECK(info.state.public_state == "cancelled");
+  CHECK(info.state.ownership_state == "unowned");
+  CHECK(info.cancel_reason == "user asked");
 
   renew_lease_args renew;
   renew.execution_id = eid;
@@ -261,19 +236,15 @@ TEST_CASE("cancel while running: renew reports it, complete is rejected") {
   auto late = fx.backend->complete_execution(complete_request(l));
   CHECK(error_code(late) == "execution_not_active");
   CHECK(error_code(fx.backend->fail_execution(fail_request(l))) == "execution_not_active");
-  CHECK(consistent_core(fx, eid)["public_state"] == "cancelled");
+  CHECK(public_state_of(fx, eid) == "cancelled");
   CHECK_FALSE(fx.backend->get_execution_result(eid)->found);
-
-  read_stream_args read;
-  read.execution_id = eid;
-  CHECK(fx.backend->read_attempt_stream(read)->closed_reason == "attempt_cancelled");
+  CHECK(read_stream(fx, eid).closed_reason == "attempt_cancelled");
 
   // A second operator cancel reports that it is no longer active.
   CHECK(error_code(fx.backend->cancel_execution(c)) == "execution_not_active");
 }
 
-TEST_CASE("cancel by the lease holder needs its fence; waiting executions just cancel") {
-  valkey_fixture fx;
+CONTRACT_TEST("cancel by the lease holder needs its fence; waiting executions just cancel") {
   const std::string eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
@@ -285,12 +256,14 @@ TEST_CASE("cancel by the lease holder needs its fence; waiting executions just c
   c.fence = fence_of(l);
   c.fence.lease_epoch = 7;
   CHECK(error_code(fx.backend->cancel_execution(c)) == "stale_lease");
-  CHECK(core_of(fx, eid)["public_state"] == "active");
+  CHECK(public_state_of(fx, eid) == "active");
 
   c.fence = fence_of(l);
   auto done = fx.backend->cancel_execution(c);
   REQUIRE_MESSAGE(done.has_value(), (done ? "" : done.error().text()));
-  CHECK(core_of(fx, eid)["cancelled_by"] == "lease_holder");
+  CHECK_FALSE(done->replayed);
+  CHECK(done->previous_phase == "active");
+  CHECK(public_state_of(fx, eid) == "cancelled");
   auto again = fx.backend->cancel_execution(c);
   REQUIRE_MESSAGE(again.has_value(), (again ? "" : again.error().text()));
   CHECK(again->replayed);
@@ -302,17 +275,15 @@ TEST_CASE("cancel by the lease holder needs its fence; waiting executions just c
   auto out = fx.backend->cancel_execution(w);
   REQUIRE(out.has_value());
   CHECK(out->previous_phase == "runnable");
-  auto core = consistent_core(fx, waiting);
-  CHECK(core["public_state"] == "cancelled");
-  CHECK(core["attempt_state"] == "pending_first_attempt");
-  CHECK_FALSE(score_of(fx, lk::lane_eligible_key("{fp:7}", "default"), waiting).has_value());
-  CHECK(score_of(fx, lk::lane_terminal_key("{fp:7}", "default"), waiting).has_value());
+  auto info = info_of(fx, waiting);
+  CHECK(info.state.public_state == "cancelled");
+  CHECK(info.state.attempt_state == "pending_first_attempt");
+  CHECK(info.cancel_reason == "not needed");
+  CHECK_FALSE(acquire(fx, 7, "default", "w2").acquired);
 }
 
-TEST_CASE("replay of a terminal execution, up to max_replay_count") {
-  valkey_fixture fx;
+CONTRACT_TEST("replay of a terminal execution, up to max_replay_count") {
   const std::string eid = create(fx, 7, "default", R"({"max_replay_count":1})");
-  const std::string tag = tag_of(eid);
 
   replay_args r;
   r.execution_id = eid;
@@ -326,14 +297,13 @@ TEST_CASE("replay of a terminal execution, up to max_replay_count") {
   REQUIRE_MESSAGE(replayed.has_value(), (replayed ? "" : replayed.error().text()));
   CHECK(replayed->public_state == "waiting");
   CHECK(replayed->replay_count == 1);
-  auto core = consistent_core(fx, eid);
-  CHECK(core["lifecycle_phase"] == "runnable");
-  CHECK(core["attempt_state"] == "pending_replay_attempt");
-  CHECK(core["completed_at"].empty());
-  CHECK(core["terminal_outcome"] == "none");
-  CHECK(score_of(fx, lk::lane_eligible_key(tag, "default"), eid).has_value());
-  CHECK_FALSE(score_of(fx, lk::lane_terminal_key(tag, "default"), eid).has_value());
-  CHECK_FALSE(score_of(fx, lk::retention_key(tag), eid).has_value());
+  auto info = info_of(fx, eid);
+  CHECK(info.state.lifecycle_phase == "runnable");
+  CHECK(info.state.attempt_state == "pending_replay_attempt");
+  CHECK(info.state.terminal_outcome == "none");
+  CHECK(info.state.public_state == "waiting");
+  CHECK(info.completed_at == 0);
+  CHECK_FALSE(fx.backend->get_execution_result(eid)->found);
 
   // A late complete of the first run changes nothing.
   CHECK(error_code(fx.backend->complete_execution(complete_request(l0, "late"))) ==
@@ -343,10 +313,6 @@ TEST_CASE("replay of a terminal execution, up to max_replay_count") {
   CHECK(l1.attempt_type == "replay");
   CHECK(l1.attempt_index == 1);
   CHECK(l1.lease_epoch == 2);
-  auto attempt1 = hash_of(fx, lk::attempt_key(eid, 1));
-  CHECK(attempt1["replay_reason"] == "rerun");
-  CHECK(attempt1["replay_requested_by"] == "ops");
-  CHECK(attempt1["replayed_from_attempt_index"] == "0");
   REQUIRE(fx.backend->complete_execution(complete_request(l1, "v2")).has_value());
   CHECK(fx.backend->get_execution_result(eid)->bytes == "v2");
 
@@ -354,5 +320,9 @@ TEST_CASE("replay of a terminal execution, up to max_replay_count") {
   REQUIRE_FALSE(exhausted.has_value());
   CHECK(exhausted.error().code == "max_replays_exhausted");
   CHECK(exhausted.error().kind == error_kind::state);
-  CHECK(consistent_core(fx, eid)["public_state"] == "completed");
+  CHECK(public_state_of(fx, eid) == "completed");
+  // Retention runs from the second completion.
+  const std::int64_t done = info_of(fx, eid).completed_at;
+  CHECK(fx.backend->trim_retention(scan(7, done + 86'400'000 - 1))->changed == 0);
+  CHECK(fx.backend->trim_retention(scan(7, done + 86'400'000))->changed == 1);
 }

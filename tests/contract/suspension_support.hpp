@@ -1,7 +1,6 @@
 #pragma once
-// Helpers for the suspension and signal tests: suspend / deliver request
-// builders with node-minted ids and tokens, and raw reads of waitpoints and
-// suspensions.
+// Suspend / deliver request builders with node-minted ids and tokens, for
+// any fixture with a `backend` pointer (as lifecycle_support.hpp).
 
 #include <doctest/doctest.h>
 
@@ -10,7 +9,7 @@
 
 #include "core/suspension.hpp"
 #include "core/waitpoint_token.hpp"
-#include "tests/backend/lifecycle_support.hpp"
+#include "tests/contract/lifecycle_support.hpp"
 
 namespace ff::test {
 
@@ -58,7 +57,8 @@ inline std::string single_on(const std::string& key, const std::string& name = "
   return R"({"type":"single","waitpoint_key":")" + key + R"(","signal_name":")" + name + "\"}";
 }
 
-inline suspend_outcome suspend_ok(valkey_fixture& fx, const suspend_args& a) {
+template <class Fx>
+suspend_outcome suspend_ok(Fx& fx, const suspend_args& a) {
   auto r = fx.backend->suspend_execution(a);
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
   return *r;
@@ -79,20 +79,11 @@ inline deliver_signal_args signal_request(const std::string& eid, const std::str
   return s;
 }
 
-inline deliver_signal_outcome deliver_ok(valkey_fixture& fx, const deliver_signal_args& s) {
+template <class Fx>
+deliver_signal_outcome deliver_ok(Fx& fx, const deliver_signal_args& s) {
   auto r = fx.backend->deliver_signal(s);
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
   return *r;
-}
-
-inline std::map<std::string, std::string> waitpoint_of(valkey_fixture& fx, const std::string& eid,
-                                                       const std::string& wpid) {
-  return hash_of(fx, lk::waitpoint_hash_key(tag_of(eid), wpid));
-}
-
-inline std::map<std::string, std::string> suspension_of(valkey_fixture& fx,
-                                                        const std::string& eid) {
-  return hash_of(fx, lk::suspension_current_key(eid));
 }
 
 // An execution created, acquired and suspended on fresh waitpoints.
@@ -105,12 +96,11 @@ struct suspended_execution {
   const std::string& wp(std::size_t i) const { return outcome.waitpoints.at(i).waitpoint_id; }
 };
 
-inline suspended_execution create_and_suspend(valkey_fixture& fx,
-                                              const std::vector<std::string>& keys,
-                                              const std::string& condition,
-                                              std::int64_t timeout_at = 0,
-                                              const std::string& behavior = "fail",
-                                              std::uint16_t partition = 7) {
+template <class Fx>
+suspended_execution create_and_suspend(Fx& fx, const std::vector<std::string>& keys,
+                                       const std::string& condition, std::int64_t timeout_at = 0,
+                                       const std::string& behavior = "fail",
+                                       std::uint16_t partition = 7) {
   suspended_execution s;
   s.eid = create(fx, partition);
   s.lease = acquire_lease(fx, s.eid);
@@ -120,6 +110,35 @@ inline suspended_execution create_and_suspend(valkey_fixture& fx,
   s.outcome = suspend_ok(fx, s.request);
   REQUIRE(s.outcome.status == "suspended");
   return s;
+}
+
+// Every pending or active waitpoint of an execution, all pages.
+template <class Fx>
+std::vector<pending_waitpoint_info> open_waitpoints(Fx& fx, const std::string& eid) {
+  std::vector<pending_waitpoint_info> all;
+  list_pending_waitpoints_args a;
+  a.execution_id = eid;
+  a.limit = 100;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = fx.backend->list_pending_waitpoints(a);
+    REQUIRE_MESSAGE(page.has_value(), (page ? "" : page.error().text()));
+    all.insert(all.end(), page->waitpoints.begin(), page->waitpoints.end());
+    if (page->next_cursor.empty())
+      return all;
+    a.cursor = page->next_cursor;
+  }
+  FAIL("list_pending_waitpoints: more than 10 pages");
+  return all;
+}
+
+// The state of one open waitpoint ("pending" or "active"), "" when it is
+// not listed (closed or unknown).
+template <class Fx>
+std::string waitpoint_state(Fx& fx, const std::string& eid, const std::string& wpid) {
+  for (const auto& w : open_waitpoints(fx, eid))
+    if (w.waitpoint_id == wpid)
+      return w.state;
+  return "";
 }
 
 } // namespace ff::test

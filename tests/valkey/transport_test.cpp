@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "tests/backend/valkey_fixture.hpp"
+#include "tests/valkey/valkey_fixture.hpp"
 
 using namespace ff;
 using namespace ff::test;

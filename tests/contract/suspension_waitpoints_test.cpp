@@ -5,7 +5,8 @@
 
 #include <set>
 
-#include "tests/backend/suspension_support.hpp"
+#include "tests/contract/backend_factory.hpp"
+#include "tests/contract/suspension_support.hpp"
 
 using namespace ff;
 using namespace ff::test;
@@ -24,7 +25,7 @@ create_pending_waitpoint_args pending_request(const claimed_lease& l, const std:
   return a;
 }
 
-waitpoint_binding pending_ok(valkey_fixture& fx, const create_pending_waitpoint_args& a) {
+waitpoint_binding pending_ok(contract_fixture& fx, const create_pending_waitpoint_args& a) {
   auto r = fx.backend->create_pending_waitpoint(a);
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
   return *r;
@@ -39,8 +40,7 @@ waitpoint_request activate(const std::string& waitpoint_id) {
 
 } // namespace
 
-TEST_CASE("a pending waitpoint buffers signals; a suspend that activates it is already satisfied") {
-  valkey_fixture fx;
+CONTRACT_TEST("a pending waitpoint buffers signals; a suspend that activates it is already satisfied") {
   const std::string eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto req = pending_request(lease, "callback");
@@ -48,9 +48,8 @@ TEST_CASE("a pending waitpoint buffers signals; a suspend that activates it is a
   CHECK(created.waitpoint_id == req.waitpoint_id);
   CHECK(created.waitpoint_key == "callback");
   CHECK(created.waitpoint_token == req.waitpoint_token);
-  auto wp = waitpoint_of(fx, eid, req.waitpoint_id);
-  CHECK(wp["state"] == "pending");
-  CHECK(wp["attempt_index"] == "0");
+  CHECK(waitpoint_state(fx, eid, req.waitpoint_id) == "pending");
+  CHECK(*fx.backend->get_waitpoint_token(eid, req.waitpoint_id) == req.waitpoint_token);
   // A second create of the same id is rejected while it is pending.
   CHECK(error_code(fx.backend->create_pending_waitpoint(req)) == "waitpoint_already_exists");
 
@@ -58,11 +57,10 @@ TEST_CASE("a pending waitpoint buffers signals; a suspend that activates it is a
   auto buffered = deliver_ok(fx, sig);
   CHECK(buffered.effect == "buffered_for_pending_waitpoint");
   CHECK_FALSE(buffered.became_eligible);
-  auto via_buffer = fx.backend->buffer_signal_for_pending_waitpoint(
-      signal_request(eid, req.waitpoint_id, "progress", "webhook"));
-  REQUIRE(via_buffer.has_value());
-  CHECK(via_buffer->effect == "buffered_for_pending_waitpoint");
-  CHECK(consistent_core(fx, eid)["public_state"] == "active");
+  auto progress = deliver_ok(fx, signal_request(eid, req.waitpoint_id, "progress", "webhook"));
+  CHECK(progress.effect == "buffered_for_pending_waitpoint");
+  CHECK_FALSE(progress.became_eligible);
+  CHECK(public_state_of(fx, eid) == "active");
 
   // Activating it: the buffered `done` satisfies the condition at once.
   suspend_args s;
@@ -81,23 +79,24 @@ TEST_CASE("a pending waitpoint buffers signals; a suspend that activates it is a
   CHECK(out.signals[0].signal_name == "done");
   CHECK(out.signals[1].signal_name == "progress");
   // Lease kept, execution unchanged; the pending waitpoint is consumed.
-  auto core = consistent_core(fx, eid);
-  CHECK(core["public_state"] == "active");
-  CHECK(core["current_lease_id"] == lease.lease_id);
-  CHECK(fx.cmd({"EXISTS", lk::lease_current_key(eid)}).integer == 1);
-  CHECK(fx.cmd({"EXISTS", lk::suspension_current_key(eid)}).integer == 0);
-  CHECK(waitpoint_of(fx, eid, req.waitpoint_id)["state"] == "closed");
+  auto info = info_of(fx, eid);
+  CHECK(info.state.public_state == "active");
+  CHECK(info.state.ownership_state == "leased");
+  renew_lease_args renew;
+  renew.execution_id = eid;
+  renew.fence = fence_of(lease);
+  CHECK(fx.backend->renew_lease(renew).has_value());
+  CHECK(waitpoint_state(fx, eid, req.waitpoint_id).empty());
+  CHECK(error_code(fx.backend->get_waitpoint_token(eid, req.waitpoint_id)) == "not_found");
   // The worker goes on and completes under the same lease.
   REQUIRE(fx.backend->complete_execution(complete_request(lease)).has_value());
 }
 
-TEST_CASE("activating a pending waitpoint that is not yet satisfied suspends with its signals") {
-  valkey_fixture fx;
+CONTRACT_TEST("activating a pending waitpoint that is not yet satisfied suspends with its signals") {
   const std::string eid = create(fx);
   auto lease = acquire_lease(fx, eid);
-  auto p = pending_ok(fx, pending_request(lease, "votes", now_ms() + 3'600'000));
-  const std::string tag = tag_of(eid);
-  CHECK(score_of(fx, lk::pending_waitpoint_expiry_key(tag), p.waitpoint_id).has_value());
+  const std::int64_t expires = now_ms() + 3'600'000;
+  auto p = pending_ok(fx, pending_request(lease, "votes", expires));
   auto early = signal_request(eid, p.waitpoint_id, "vote", "alice");
   deliver_ok(fx, early);
 
@@ -112,11 +111,14 @@ TEST_CASE("activating a pending waitpoint that is not yet satisfied suspends wit
   auto out = suspend_ok(fx, s);
   CHECK(out.status == "suspended");
   CHECK(out.signals.empty());
-  CHECK(consistent_core(fx, eid)["public_state"] == "suspended");
-  auto wp = waitpoint_of(fx, eid, p.waitpoint_id);
-  CHECK(wp["state"] == "active");
-  CHECK(wp["waitpoint_token"] == p.waitpoint_token);
-  CHECK_FALSE(score_of(fx, lk::pending_waitpoint_expiry_key(tag), p.waitpoint_id).has_value());
+  CHECK(public_state_of(fx, eid) == "suspended");
+  CHECK(waitpoint_state(fx, eid, p.waitpoint_id) == "active");
+  CHECK(*fx.backend->get_waitpoint_token(eid, p.waitpoint_id) == p.waitpoint_token);
+  // Active now: the pending expiry no longer applies.
+  auto idle = fx.backend->expire_pending_waitpoints(scan(7, expires + 1));
+  REQUIRE(idle.has_value());
+  CHECK(idle->changed == 0);
+  CHECK(waitpoint_state(fx, eid, p.waitpoint_id) == "active");
 
   // alice again adds nothing; bob on the fresh waitpoint completes the count.
   CHECK(deliver_ok(fx, signal_request(eid, p.waitpoint_id, "vote", "alice")).effect ==
@@ -129,13 +131,16 @@ TEST_CASE("activating a pending waitpoint that is not yet satisfied suspends wit
   CHECK(resumed.signals[2].signal_id == late.signal_id);
 }
 
-TEST_CASE("pending waitpoint rules: lease, ownership, state, expiry") {
-  valkey_fixture fx;
+CONTRACT_TEST("pending waitpoint rules: lease, ownership, state, expiry") {
   const std::string eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto stale = pending_request(lease, "k");
   stale.fence.lease_id = new_uuid();
   CHECK(error_code(fx.backend->create_pending_waitpoint(stale)) == "stale_lease");
+  auto unfenced = pending_request(lease, "k");
+  unfenced.fence = {};
+  CHECK(error_code(fx.backend->create_pending_waitpoint(unfenced)) == "fence_required");
+  CHECK(open_waitpoints(fx, eid).empty());
 
   // A waitpoint of another execution cannot be activated here.
   const std::string other = create(fx);
@@ -159,17 +164,19 @@ TEST_CASE("pending waitpoint rules: lease, ownership, state, expiry") {
   s.waitpoints = {activate(mine.waitpoint_id)};
   s.resume_condition_json = single_on("someone-else");
   CHECK(error_code(fx.backend->suspend_execution(s)) == "invalid_input");
-  CHECK(consistent_core(fx, eid)["public_state"] == "active");
+  CHECK(public_state_of(fx, eid) == "active");
+  CHECK(waitpoint_state(fx, eid, mine.waitpoint_id) == "pending");
 
-  // buffer_signal_for_pending_waitpoint refuses an active waitpoint.
   s.resume_condition_json = single_on("mine");
   suspend_ok(fx, s);
-  CHECK(error_code(fx.backend->buffer_signal_for_pending_waitpoint(
-            signal_request(eid, mine.waitpoint_id))) == "waitpoint_not_pending");
+  CHECK(public_state_of(fx, eid) == "suspended");
+  CHECK(waitpoint_state(fx, eid, mine.waitpoint_id) == "active");
+  // A signal on it now counts towards the condition instead of buffering.
+  CHECK(deliver_ok(fx, signal_request(eid, mine.waitpoint_id)).effect ==
+        "resume_condition_satisfied");
 }
 
-TEST_CASE("pending waitpoint expiry closes them never_committed") {
-  valkey_fixture fx;
+CONTRACT_TEST("pending waitpoint expiry closes them") {
   const std::string eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   const std::int64_t at = now_ms() + 60'000;
@@ -185,23 +192,25 @@ TEST_CASE("pending waitpoint expiry closes them never_committed") {
   CHECK(batch->examined == 1);
   CHECK(batch->changed == 1);
   CHECK(batch->became_eligible.empty());
-  auto wp = waitpoint_of(fx, eid, soon.waitpoint_id);
-  CHECK(wp["state"] == "closed");
-  CHECK(wp["close_reason"] == "never_committed");
-  CHECK(waitpoint_of(fx, eid, later.waitpoint_id)["state"] == "pending");
+  CHECK(waitpoint_state(fx, eid, soon.waitpoint_id).empty());
+  CHECK(error_code(fx.backend->get_waitpoint_token(eid, soon.waitpoint_id)) == "not_found");
+  CHECK(waitpoint_state(fx, eid, later.waitpoint_id) == "pending");
   CHECK(error_code(fx.backend->deliver_signal(signal_request(eid, soon.waitpoint_id))) ==
         "waitpoint_closed");
+  CHECK(public_state_of(fx, eid) == "active");
 
   // The execution finishing closes the rest.
   REQUIRE(fx.backend->complete_execution(complete_request(lease)).has_value());
-  CHECK(waitpoint_of(fx, eid, later.waitpoint_id)["close_reason"] == "never_committed");
-  CHECK(waitpoint_of(fx, eid, forever.waitpoint_id)["state"] == "closed");
-  CHECK_FALSE(score_of(fx, lk::pending_waitpoint_expiry_key(tag_of(eid)), later.waitpoint_id)
-                  .has_value());
+  CHECK(open_waitpoints(fx, eid).empty());
+  CHECK(error_code(fx.backend->get_waitpoint_token(eid, later.waitpoint_id)) == "not_found");
+  CHECK(error_code(fx.backend->get_waitpoint_token(eid, forever.waitpoint_id)) == "not_found");
+  // Nothing is left for the expiry scanner.
+  auto after = fx.backend->expire_pending_waitpoints(scan(7, at + 120'000));
+  REQUIRE(after.has_value());
+  CHECK(after->changed == 0);
 }
 
-TEST_CASE("list_pending_waitpoints pages pending and active waitpoints") {
-  valkey_fixture fx;
+CONTRACT_TEST("list_pending_waitpoints pages pending and active waitpoints") {
   const std::string eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   std::set<std::string> pending_ids;
@@ -271,8 +280,7 @@ TEST_CASE("list_pending_waitpoints pages pending and active waitpoints") {
   CHECK(error_code(fx.backend->list_pending_waitpoints(a)) == "execution_not_found");
 }
 
-TEST_CASE("get_waitpoint_token answers only an open waitpoint of that execution") {
-  valkey_fixture fx;
+CONTRACT_TEST("get_waitpoint_token answers only an open waitpoint of that execution") {
   auto s = create_and_suspend(fx, {"k"}, single_on("k"));
   auto token = fx.backend->get_waitpoint_token(s.eid, s.wp(0));
   REQUIRE(token.has_value());

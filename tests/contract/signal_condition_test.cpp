@@ -3,21 +3,13 @@
 
 #include <doctest/doctest.h>
 
-#include "tests/backend/suspension_support.hpp"
+#include "tests/contract/backend_factory.hpp"
+#include "tests/contract/suspension_support.hpp"
 
 using namespace ff;
 using namespace ff::test;
 
-namespace {
-
-std::string state_of(valkey_fixture& fx, const std::string& eid) {
-  return consistent_core(fx, eid)["public_state"];
-}
-
-} // namespace
-
-TEST_CASE("all_of over two waitpoints needs a signal on both") {
-  valkey_fixture fx;
+CONTRACT_TEST("all_of over two waitpoints needs a signal on both") {
   auto s = create_and_suspend(
       fx, {"legal", "finance"},
       R"({"type":"all_of","members":[{"type":"single","waitpoint_key":"legal","signal_name":null},
@@ -25,17 +17,20 @@ TEST_CASE("all_of over two waitpoints needs a signal on both") {
   auto a = deliver_ok(fx, signal_request(s.eid, s.wp(0), "ok", "legal-team"));
   CHECK(a.effect == "appended_to_waitpoint");
   CHECK_FALSE(a.became_eligible);
-  CHECK(state_of(fx, s.eid) == "suspended");
+  CHECK(public_state_of(fx, s.eid) == "suspended");
   // A second signal on the same waitpoint adds nothing.
   auto again = deliver_ok(fx, signal_request(s.eid, s.wp(0), "ok", "legal-team-2"));
   CHECK(again.effect == "appended_to_waitpoint_duplicate");
-  CHECK(state_of(fx, s.eid) == "suspended");
+  CHECK(public_state_of(fx, s.eid) == "suspended");
   auto b = deliver_ok(fx, signal_request(s.eid, s.wp(1), "ok", "finance-team"));
   CHECK(b.effect == "resume_condition_satisfied");
   CHECK(b.became_eligible);
-  CHECK(state_of(fx, s.eid) == "waiting");
+  CHECK(public_state_of(fx, s.eid) == "waiting");
+  // Both waitpoints closed with the resume.
   for (std::size_t i = 0; i < 2; ++i)
-    CHECK(waitpoint_of(fx, s.eid, s.wp(i))["close_reason"] == "resumed");
+    CHECK(error_code(fx.backend->deliver_signal(signal_request(s.eid, s.wp(i)))) ==
+          "waitpoint_closed");
+  CHECK(open_waitpoints(fx, s.eid).empty());
   // All three accepted signals reach the resumed attempt, in order.
   auto resumed = acquire_lease(fx, s.eid, "w2");
   REQUIRE(resumed.signals.size() == 3);
@@ -44,21 +39,19 @@ TEST_CASE("all_of over two waitpoints needs a signal on both") {
   CHECK(resumed.signals[2].source_identity == "finance-team");
 }
 
-TEST_CASE("any_of resumes on the first signal and closes every waitpoint") {
-  valkey_fixture fx;
+CONTRACT_TEST("any_of resumes on the first signal and closes every waitpoint") {
   auto s = create_and_suspend(fx, {"email", "sms", "push"},
                               R"({"type":"any_of","waitpoint_keys":["email","sms","push"]})");
   auto out = deliver_ok(fx, signal_request(s.eid, s.wp(1), "clicked", "user-1"));
   CHECK(out.effect == "resume_condition_satisfied");
-  CHECK(state_of(fx, s.eid) == "waiting");
+  CHECK(public_state_of(fx, s.eid) == "waiting");
+  CHECK(open_waitpoints(fx, s.eid).empty());
   for (std::size_t i = 0; i < 3; ++i)
-    CHECK(waitpoint_of(fx, s.eid, s.wp(i))["state"] == "closed");
-  CHECK(error_code(fx.backend->deliver_signal(signal_request(s.eid, s.wp(2)))) ==
-        "waitpoint_closed");
+    CHECK(error_code(fx.backend->deliver_signal(signal_request(s.eid, s.wp(i)))) ==
+          "waitpoint_closed");
 }
 
-TEST_CASE("count distinct_sources ignores a repeated source") {
-  valkey_fixture fx;
+CONTRACT_TEST("count distinct_sources ignores a repeated source") {
   auto s = create_and_suspend(
       fx, {"votes"},
       R"({"type":"count","n":2,"count_kind":"distinct_sources","waitpoint_keys":["votes"],"signal_name":"vote"})");
@@ -68,17 +61,20 @@ TEST_CASE("count distinct_sources ignores a repeated source") {
         "appended_to_waitpoint_duplicate");
   CHECK(deliver_ok(fx, signal_request(s.eid, s.wp(0), "comment", "carol")).effect ==
         "signal_ignored_matcher_failed");
-  CHECK(state_of(fx, s.eid) == "suspended");
+  CHECK(public_state_of(fx, s.eid) == "suspended");
   CHECK(deliver_ok(fx, signal_request(s.eid, s.wp(0), "vote", "bob")).effect ==
         "resume_condition_satisfied");
-  CHECK(state_of(fx, s.eid) == "waiting");
-  auto wp = waitpoint_of(fx, s.eid, s.wp(0));
-  CHECK(wp["signal_count"] == "4");
-  CHECK(wp["matched_signal_count"] == "3");
+  CHECK(public_state_of(fx, s.eid) == "waiting");
+  // Every accepted signal, the duplicate and the ignored one included,
+  // reaches the resumed attempt.
+  auto resumed = acquire_lease(fx, s.eid, "w2");
+  REQUIRE(resumed.signals.size() == 4);
+  CHECK(resumed.signals[0].source_identity == "alice");
+  CHECK(resumed.signals[2].signal_name == "comment");
+  CHECK(resumed.signals[3].source_identity == "bob");
 }
 
-TEST_CASE("count distinct_signals and distinct_waitpoints") {
-  valkey_fixture fx;
+CONTRACT_TEST("count distinct_signals and distinct_waitpoints") {
   auto sig = create_and_suspend(
       fx, {"k"},
       R"({"type":"count","n":2,"count_kind":"distinct_signals","waitpoint_keys":["k"]})");
@@ -99,25 +95,23 @@ TEST_CASE("count distinct_signals and distinct_waitpoints") {
         "resume_condition_satisfied");
 }
 
-TEST_CASE("single with a signal name ignores another name; unlisted keys are ignored") {
-  valkey_fixture fx;
+CONTRACT_TEST("single with a signal name ignores another name; unlisted keys are ignored") {
   auto s = create_and_suspend(fx, {"approval", "extra"}, single_on("approval", "approve"));
   CHECK(deliver_ok(fx, signal_request(s.eid, s.wp(0), "reject")).effect ==
         "signal_ignored_matcher_failed");
   CHECK(deliver_ok(fx, signal_request(s.eid, s.wp(1), "approve")).effect ==
         "signal_ignored_not_in_condition");
-  CHECK(state_of(fx, s.eid) == "suspended");
+  CHECK(public_state_of(fx, s.eid) == "suspended");
   CHECK(deliver_ok(fx, signal_request(s.eid, s.wp(0), "approve")).effect ==
         "resume_condition_satisfied");
 
   auto op = create_and_suspend(fx, {"k"}, R"({"type":"operator_only"})", 0, "fail", 8);
   CHECK(deliver_ok(fx, signal_request(op.eid, op.wp(0))).effect ==
         "signal_ignored_not_in_condition");
-  CHECK(state_of(fx, op.eid) == "suspended");
+  CHECK(public_state_of(fx, op.eid) == "suspended");
 }
 
-TEST_CASE("a duplicate idempotency key is counted once and answers the first signal") {
-  valkey_fixture fx;
+CONTRACT_TEST("a duplicate idempotency key is counted once and answers the first signal") {
   auto s = create_and_suspend(
       fx, {"k"},
       R"({"type":"count","n":3,"count_kind":"distinct_signals","waitpoint_keys":["k"]})");
@@ -134,14 +128,17 @@ TEST_CASE("a duplicate idempotency key is counted once and answers the first sig
   auto same_id = deliver_ok(fx, first);
   CHECK(same_id.duplicate);
   CHECK(same_id.signal_id == first.signal_id);
-  CHECK(fx.cmd({"ZCARD", lk::exec_signals_key(s.eid)}).integer == 1);
-  CHECK(waitpoint_of(fx, s.eid, s.wp(0))["signal_count"] == "1");
-  CHECK(fx.cmd({"EXISTS", lk::signal_hash_key(tag_of(s.eid), retry.signal_id)}).integer == 0);
-  CHECK(state_of(fx, s.eid) == "suspended");
+  CHECK(public_state_of(fx, s.eid) == "suspended");
+  // Counted once: two more distinct signals are needed, and the resumed
+  // attempt carries three.
+  CHECK(deliver_ok(fx, signal_request(s.eid, s.wp(0))).effect == "appended_to_waitpoint");
+  CHECK(deliver_ok(fx, signal_request(s.eid, s.wp(0))).effect == "resume_condition_satisfied");
+  auto resumed = acquire_lease(fx, s.eid, "w2");
+  REQUIRE(resumed.signals.size() == 3);
+  CHECK(resumed.signals[0].signal_id == first.signal_id);
 }
 
-TEST_CASE("the per-execution signal limit") {
-  valkey_fixture fx;
+CONTRACT_TEST("the per-execution signal limit") {
   auto s = create_and_suspend(fx, {"k"}, single_on("k", "go"));
   auto limited = [&](const std::string& name) {
     auto r = signal_request(s.eid, s.wp(0), name);
@@ -154,11 +151,10 @@ TEST_CASE("the per-execution signal limit") {
   REQUIRE_FALSE(over.has_value());
   CHECK(over.error().code == "signal_limit_exceeded");
   CHECK(over.error().kind == error_kind::validation);
-  CHECK(state_of(fx, s.eid) == "suspended");
+  CHECK(public_state_of(fx, s.eid) == "suspended");
 }
 
-TEST_CASE("delivery errors: unknown execution, unknown or foreign waitpoint, closed, terminal") {
-  valkey_fixture fx;
+CONTRACT_TEST("delivery errors: unknown execution, unknown or foreign waitpoint, closed, terminal") {
   auto s = create_and_suspend(fx, {"k"}, single_on("k"));
   const std::string other = execution_id::mint(7).value;
   CHECK(error_code(fx.backend->deliver_signal(signal_request(other, s.wp(0)))) ==

@@ -1,0 +1,25 @@
+#pragma once
+// Executions: create, and the reads of one execution or of a partition's
+// page of ids (valkey: valkey/valkey_backend.cpp). Part of engine_backend.
+
+#include <string>
+
+#include "core/execution.hpp"
+#include "core/expected.hpp"
+
+namespace ff {
+
+class execution_store {
+public:
+  virtual ~execution_store() = default;
+
+  virtual expected<create_execution_outcome> create_execution(const create_execution_args& args) = 0;
+  // Not found -> engine_error of kind not_found (code execution_not_found).
+  virtual expected<execution_info> get_execution(const std::string& execution_id) = 0;
+  virtual expected<std::string> get_execution_state(const std::string& execution_id) = 0;
+  // found=false when the execution is missing, not completed, or trimmed.
+  virtual expected<execution_result> get_execution_result(const std::string& execution_id) = 0;
+  virtual expected<execution_page> list_executions(const list_executions_args& args) = 0;
+};
+
+} // namespace ff
