@@ -74,7 +74,8 @@ struct claim_grant {
   std::string lane_id;
 };
 
-// claim_execution, claim_resumed_execution and reclaim_execution.
+// claim_execution (a fresh attempt, the interrupted one resumed, or a
+// reclaim: the store chooses).
 struct claim_execution_args {
   std::string execution_id;
   std::string worker_id;

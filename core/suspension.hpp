@@ -77,7 +77,7 @@ struct create_pending_waitpoint_args {
   std::int64_t expires_at = 0;    // 0 = never (until the execution ends)
 };
 
-// deliver_signal and buffer_signal_for_pending_waitpoint. The node verifies
+// deliver_signal (buffered when the waitpoint is pending). The node verifies
 // the waitpoint token first (verify_waitpoint_token); the store does not.
 struct deliver_signal_args {
   std::string execution_id;
