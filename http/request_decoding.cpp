@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
 
 namespace ff {
@@ -148,6 +149,47 @@ void uuid_field(field_reader& r, const char* name, std::string& out, bool requir
   if (!r.string(name, text, required)) return;
   if (auto id = canonical_uuid(text)) out = std::move(*id);
   else r.fail(name, "expected a UUID");
+}
+
+http_response query_error(const std::string& detail) {
+  return bad_request("Failed to deserialize query string: " + detail);
+}
+
+http_response validation_failure(std::string code, std::string detail) {
+  engine_error e;
+  e.kind = error_kind::validation;
+  e.code = std::move(code);
+  e.detail = std::move(detail);
+  return error_response(e);
+}
+
+std::string ttl_range_problem(const char* field, std::uint64_t v) {
+  if (v < static_cast<std::uint64_t>(min_lease_ttl_ms) ||
+      v > static_cast<std::uint64_t>(max_lease_ttl_ms))
+    return std::string(field) + " must be in 1000..=3600000";
+  return {};
+}
+
+void read_fence(field_reader& r, lease_fence& fence) {
+  std::string lease_id;
+  if (r.string("lease_id", lease_id, true)) {
+    if (auto id = canonical_uuid(lease_id)) fence.lease_id = std::move(*id);
+    else r.fail("lease_id", "expected a UUID");
+  }
+  r.integer("lease_epoch", fence.lease_epoch, true);
+  r.integer("attempt_index", fence.attempt_index, true);
+  std::string attempt_id;
+  if (r.string("attempt_id", attempt_id, false)) {
+    if (auto id = canonical_uuid(attempt_id)) fence.attempt_id = std::move(*id);
+    else r.fail("attempt_id", "expected a UUID");
+  }
+}
+
+void adopt_failure(field_reader& outer, const field_reader& inner) {
+  if (inner.ok()) return;
+  const auto& e = inner.error();
+  auto colon = e.find(": ");
+  outer.fail(e.substr(0, colon), colon == std::string::npos ? "" : e.substr(colon + 2));
 }
 
 } // namespace ff

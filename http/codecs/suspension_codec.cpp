@@ -1,8 +1,11 @@
-#include "http/suspension_codec.hpp"
+#include "http/codecs/suspension_codec.hpp"
+
+#include <set>
 
 #include "core/waitpoint_token.hpp"
 #include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
+#include "http/response_encoding.hpp"
 #include "http/router.hpp"
 
 namespace ff {
@@ -25,12 +28,32 @@ void i64_duration(field_reader& r, const char* name, std::int64_t& out) {
   else out = static_cast<std::int64_t>(v);
 }
 
-std::string finish(rapidjson::StringBuffer& buf) {
-  return std::string(buf.GetString(), buf.GetSize());
+// A waitpoint key named by the client: non-empty and bounded, since it is
+// stored and echoed in every listing. Empty when fine, else the problem.
+std::string waitpoint_key_problem(const std::string& at, const std::string& key) {
+  if (key.empty()) return at + ": must not be empty";
+  if (key.size() > max_waitpoint_key_bytes)
+    return at + ": exceeds " + std::to_string(max_waitpoint_key_bytes) + " bytes";
+  return {};
 }
 
-http_response query_error(const std::string& detail) {
-  return bad_request("Failed to deserialize query string: " + detail);
+// A relative duration from the body as an absolute epoch-ms deadline; the
+// range check keeps now + ms far from overflow.
+std::string duration_problem(const char* field, std::uint64_t ms) {
+  if (ms < 1 || ms > static_cast<std::uint64_t>(max_wait_duration_ms))
+    return std::string(field) + " must be in 1..=" + std::to_string(max_wait_duration_ms);
+  return {};
+}
+
+void write_binding(json_writer& w, const waitpoint_binding& b) {
+  w.StartObject();
+  write_key(w, "waitpoint_id");
+  write_string(w, b.waitpoint_id);
+  write_key(w, "waitpoint_key");
+  write_string(w, b.waitpoint_key);
+  write_key(w, "waitpoint_token");
+  write_string(w, b.waitpoint_token);
+  w.EndObject();
 }
 
 http_response no_store(http_response r) {
@@ -39,6 +62,125 @@ http_response no_store(http_response r) {
 }
 
 } // namespace
+
+decoded<on_partition<suspend_args>> decode_suspend(const route_params& path,
+                                                   const rapidjson::Value& body,
+                                                   std::int64_t now_ms) {
+  using result = on_partition<suspend_args>;
+  const rapidjson::Value* condition = nullptr;
+  std::uint64_t timeout_ms = 0;
+  bool has_timeout = false, has_reason = false;
+  std::vector<bool> key_given; // per entry: waitpoint_key was present
+  auto d = decode_fenced<suspend_args>(path, body, [&](field_reader& r, suspend_args& a) {
+    has_reason = r.string("reason_code", a.reason_code, false);
+    const rapidjson::Value* wps = r.find("waitpoints");
+    if (!wps) {
+      r.fail("waitpoints", "missing required field");
+    } else if (!wps->IsArray()) {
+      r.fail("waitpoints", "expected an array of waitpoint objects");
+    } else {
+      for (rapidjson::SizeType i = 0; i < wps->Size() && r.ok(); ++i) {
+        const auto& w = (*wps)[i];
+        std::string at = "waitpoints[" + std::to_string(i) + "]";
+        if (!w.IsObject()) return r.fail(at, "expected an object");
+        field_reader wr(w, at + ".");
+        waitpoint_request wp;
+        bool has_key = wr.string("waitpoint_key", wp.waitpoint_key, false);
+        std::string id;
+        if (wr.string("waitpoint_id", id, false)) {
+          if (auto u = canonical_uuid(id)) wp.waitpoint_id = std::move(*u);
+          else wr.fail("waitpoint_id", "expected a UUID");
+          wp.activate_pending = true;
+        }
+        adopt_failure(r, wr);
+        key_given.push_back(has_key);
+        a.waitpoints.push_back(std::move(wp));
+      }
+    }
+    condition = r.find("resume_condition");
+    if (!condition) r.fail("resume_condition", "missing required field");
+    else if (!condition->IsObject()) r.fail("resume_condition", "expected a JSON object");
+    has_timeout = r.integer("timeout_ms", timeout_ms, false);
+    r.string("timeout_behavior", a.timeout_behavior, false);
+    r.string("idempotency_key", a.idempotency_key, false);
+  });
+  if (!d) return d;
+
+  auto& a = d.args->args;
+  if (has_reason && a.reason_code.empty())
+    return failed<result>(bad_request("reason_code must not be empty"));
+  if (a.waitpoints.empty() || a.waitpoints.size() > max_waitpoints_per_suspension)
+    return failed<result>(bad_request("waitpoints must hold 1..=16 entries (got " +
+                                      std::to_string(a.waitpoints.size()) + ")"));
+  std::vector<std::string> fresh_keys;
+  std::set<std::string> seen_keys, seen_ids;
+  bool activates_pending = false;
+  for (std::size_t i = 0; i < a.waitpoints.size(); ++i) {
+    auto& wp = a.waitpoints[i];
+    std::string at = "waitpoints[" + std::to_string(i) + "]";
+    if (key_given[i] && wp.activate_pending)
+      return failed<result>(
+          bad_request(at + ": give either waitpoint_key (fresh) or waitpoint_id (pending)"));
+    if (wp.activate_pending) {
+      activates_pending = true;
+      if (!seen_ids.insert(wp.waitpoint_id).second)
+        return failed<result>(bad_request(at + ".waitpoint_id: duplicate waitpoint_id"));
+      continue;
+    }
+    if (!key_given[i]) continue; // the node names it "wpk:<id>"
+    if (auto p = waitpoint_key_problem(at + ".waitpoint_key", wp.waitpoint_key); !p.empty())
+      return failed<result>(bad_request(p));
+    if (!seen_keys.insert(wp.waitpoint_key).second)
+      return failed<result>(bad_request(at + ".waitpoint_key: duplicate key '" +
+                                        wp.waitpoint_key + "'"));
+    fresh_keys.push_back(wp.waitpoint_key);
+  }
+  if (has_timeout) {
+    if (auto p = duration_problem("timeout_ms", timeout_ms); !p.empty())
+      return failed<result>(bad_request(p));
+    a.timeout_at = now_ms + static_cast<std::int64_t>(timeout_ms);
+  }
+  if (!is_valid_timeout_behavior(a.timeout_behavior))
+    return failed<result>(bad_request(
+        "timeout_behavior must be one of fail, cancel, expire, auto_resume, escalate"));
+  // The keys of activated pending waitpoints are only known to the store,
+  // which then checks the condition's keys itself.
+  std::string raw = to_json(*condition);
+  auto normalized = parse_resume_condition(raw, fresh_keys, !activates_pending);
+  if (!normalized) return failed<result>(error_response(normalized.error()));
+  rapidjson::Document cond_doc;
+  if (parse_json_text(*normalized, cond_doc, nullptr) && cond_doc.IsObject()) {
+    auto type = cond_doc.FindMember("type");
+    if (type != cond_doc.MemberEnd() && type->value.IsString() &&
+        std::string_view(type->value.GetString()) == "timeout_only" && !has_timeout)
+      return failed<result>(bad_request("resume_condition: timeout_only requires timeout_ms"));
+  }
+  a.resume_condition_json = std::move(*normalized);
+  return d;
+}
+
+decoded<on_partition<create_pending_waitpoint_args>> decode_create_pending_waitpoint(
+    const route_params& path, const rapidjson::Value& body, std::int64_t now_ms) {
+  using result = on_partition<create_pending_waitpoint_args>;
+  std::uint64_t expires_in = 0;
+  bool has_key = false, has_expiry = false;
+  auto d = decode_fenced<create_pending_waitpoint_args>(
+      path, body, [&](field_reader& r, create_pending_waitpoint_args& a) {
+        has_key = r.string("waitpoint_key", a.waitpoint_key, false);
+        has_expiry = r.integer("expires_in_ms", expires_in, false);
+      });
+  if (!d) return d;
+  auto& a = d.args->args;
+  if (has_key)
+    if (auto p = waitpoint_key_problem("waitpoint_key", a.waitpoint_key); !p.empty())
+      return failed<result>(bad_request(p));
+  if (has_expiry) {
+    if (auto p = duration_problem("expires_in_ms", expires_in); !p.empty())
+      return failed<result>(bad_request(p));
+    a.expires_at = now_ms + static_cast<std::int64_t>(expires_in);
+  }
+  return d;
+}
 
 decoded<on_partition<signal_request>> decode_signal(const route_params& path,
                                                     const rapidjson::Value& body) {
@@ -156,6 +298,34 @@ decoded<rotate_request> decode_rotate(const rapidjson::Value& body) {
   return success(std::move(out));
 }
 
+std::string encode_suspend_outcome(const suspend_outcome& o) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  write_key(w, "suspension_id");
+  write_string(w, o.suspension_id);
+  write_key(w, "status");
+  write_string(w, o.status);
+  write_key(w, "waitpoints");
+  w.StartArray();
+  for (const auto& b : o.waitpoints) write_binding(w, b);
+  w.EndArray();
+  // The worker keeps its lease and goes on with these instead of resuming.
+  if (o.status == "already_satisfied") {
+    write_key(w, "signals");
+    write_signals(w, o.signals);
+  }
+  w.EndObject();
+  return json_text(buf);
+}
+
+std::string encode_waitpoint_binding(const waitpoint_binding& b) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  write_binding(w, b);
+  return json_text(buf);
+}
+
 std::string encode_signal_outcome(const deliver_signal_outcome& o) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
@@ -175,7 +345,7 @@ std::string encode_signal_outcome(const deliver_signal_outcome& o) {
   }
   w.EndObject();
   w.EndObject();
-  return finish(buf);
+  return json_text(buf);
 }
 
 std::string encode_pending_waitpoints(const pending_waitpoint_page& page) {
@@ -211,7 +381,7 @@ std::string encode_pending_waitpoints(const pending_waitpoint_page& page) {
     w.EndObject();
   }
   w.EndArray();
-  return finish(buf);
+  return json_text(buf);
 }
 
 std::string encode_waitpoint_token(const std::string& token) {
@@ -231,7 +401,7 @@ std::string encode_rotation_report(const rotation_report& report) {
   write_key(w, "new_kid");
   write_string(w, report.new_kid);
   w.EndObject();
-  return finish(buf);
+  return json_text(buf);
 }
 
 http_response rotation_response(expected<rotation_report> r) {

@@ -1,4 +1,4 @@
-#include "http/operator_codec.hpp"
+#include "http/codecs/operator_actions_codec.hpp"
 
 #include <algorithm>
 
