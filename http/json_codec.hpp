@@ -73,6 +73,10 @@ inline void write_string(json_writer& w, std::string_view s) {
 inline void write_key(json_writer& w, std::string_view s) {
   w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
+inline void write_field(json_writer& w, std::string_view key, std::string_view value) {
+  write_key(w, key);
+  write_string(w, value);
+}
 inline void write_u64(json_writer& w, std::string_view key, std::uint64_t v) {
   write_key(w, key);
   w.Uint64(v);

@@ -58,15 +58,16 @@ struct on_partition {
   T args;
 };
 
-constexpr std::int64_t min_lease_ttl_ms = 1'000;
-constexpr std::int64_t max_lease_ttl_ms = 3'600'000;
-constexpr std::int64_t max_grant_ttl_ms = 60'000;
-
 // Identifier rule (worker_id, worker_instance_id): empty when fine, else the
 // full 400 text "<field>: <reason>".
 std::string identifier_problem(std::string_view field, std::string_view value);
 // LaneId rule: empty when fine, else the bare reason ("lane_id is empty").
 std::string lane_id_problem(std::string_view lane);
+// A worker named in a body, checked in the order of rest-api.md §3.13:
+// worker_id, worker_instance_id, lane_id. Empty when fine, else the 400 text.
+std::string worker_identity_problem(std::string_view worker_id,
+                                    std::string_view worker_instance_id,
+                                    std::string_view lane_id);
 
 // A worker's capability tokens: each non-empty, without ',' or
 // whitespace/control bytes; de-duplicated and sorted; at most 256 tokens and
@@ -77,6 +78,11 @@ expected<std::string> worker_capabilities_csv(std::vector<std::string> tokens);
 // The `{id}` parameter as an execution id; false after filling `error` with
 // 400 `invalid execution_id: <reason>`.
 bool path_execution_id(const route_params& params, execution_id& out, http_response& error);
+// The same for a route whose body repeats the id (`body_id`, read by
+// execution_id_field): it must also equal the path id, compared verbatim
+// since the text is part of the store keys (400 otherwise).
+bool path_execution_id_matching(const route_params& params, const std::string& body_id,
+                                execution_id& out, http_response& error);
 // A `{worker_id}` parameter under the identifier rule (400 `worker_id: ...`).
 bool path_worker_id(const route_params& params, std::string& out, http_response& error);
 // The typed `{idx}` attempt index (u32); 400 `Invalid URL: ...` otherwise.
@@ -87,6 +93,9 @@ std::optional<std::string> canonical_uuid(std::string_view s);
 // A UUID field read in canonical form; a non-UUID string is a shape error
 // (rest-api.md §1.6: an invalid id inside the body is 422).
 void uuid_field(field_reader& r, const char* name, std::string& out, bool required);
+// The required `execution_id` body field, kept as sent; an unparsable id is
+// a shape error (422).
+void execution_id_field(field_reader& r, std::string& out);
 
 // A query string that does not decode: 400 "Failed to deserialize query
 // string: <detail>".
@@ -98,6 +107,8 @@ http_response validation_failure(std::string code, std::string detail);
 
 // Empty when `v` is a lease TTL in 1000..=3600000, else the 400 text.
 std::string ttl_range_problem(const char* field, std::uint64_t v);
+// Empty when `v` is a grant TTL in 1..=60000, else the 400 text.
+std::string grant_ttl_problem(std::uint64_t v);
 
 // The fence of decisions.md §5.1: lease_id (UUID), lease_epoch (u64) and
 // attempt_index (u32) required, attempt_id (UUID) optional. Ids are kept in

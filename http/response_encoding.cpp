@@ -24,21 +24,17 @@ void write_signals(json_writer& w, const std::vector<delivered_signal>& signals)
 std::string encode_claimed_lease(const claimed_lease& l) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
-  auto field = [&](std::string_view key, std::string_view value) {
-    write_key(w, key);
-    write_string(w, value);
-  };
   w.StartObject();
-  field("execution_id", l.execution_id);
+  write_field(w, "execution_id", l.execution_id);
   write_u64(w, "attempt_index", l.attempt_index);
-  field("attempt_id", l.attempt_id);
-  field("attempt_type", l.attempt_type);
-  field("lease_id", l.lease_id);
+  write_field(w, "attempt_id", l.attempt_id);
+  write_field(w, "attempt_type", l.attempt_type);
+  write_field(w, "lease_id", l.lease_id);
   write_u64(w, "lease_epoch", l.lease_epoch);
   write_key(w, "lease_expires_at");
   w.Int64(l.lease_expires_at);
-  field("lane_id", l.lane_id);
-  field("execution_kind", l.execution_kind);
+  write_field(w, "lane_id", l.lane_id);
+  write_field(w, "execution_kind", l.execution_kind);
   // Bytes as an array of integers, like create's input (rest-api.md §1.2).
   write_key(w, "input_payload");
   write_byte_array(w, l.input_payload);
@@ -47,7 +43,7 @@ std::string encode_claimed_lease(const claimed_lease& l) {
   else write_string(w, l.payload_encoding);
   write_key(w, "tags");
   w.StartObject();
-  for (const auto& [k, v] : l.tags) field(k, v);
+  for (const auto& [k, v] : l.tags) write_field(w, k, v);
   w.EndObject();
   // The stored policy, embedded as an object; anything unreadable reads as
   // "no policy" rather than failing a lease the worker already holds.

@@ -21,12 +21,8 @@ decoded<on_partition<claim_execution_args>> decode_claim_execution(const route_p
   execution_id id;
   http_response error;
   if (!path_execution_id(path, id, error)) return failed<result>(error);
-  if (auto p = identifier_problem("worker_id", a.worker_id); !p.empty())
+  if (auto p = worker_identity_problem(a.worker_id, a.worker_instance_id, a.lane_id); !p.empty())
     return failed<result>(bad_request(p));
-  if (auto p = identifier_problem("worker_instance_id", a.worker_instance_id); !p.empty())
-    return failed<result>(bad_request(p));
-  if (auto p = lane_id_problem(a.lane_id); !p.empty())
-    return failed<result>(bad_request("lane_id: " + p));
   if (auto p = ttl_range_problem("lease_ttl_ms", ttl); !p.empty())
     return failed<result>(bad_request(p));
   a.lease_ttl_ms = static_cast<std::int64_t>(ttl);

@@ -5,6 +5,7 @@
 
 #include "core/expected.hpp"
 #include "core/ids.hpp"
+#include "core/validation.hpp"
 #include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
 
@@ -12,23 +13,8 @@ namespace ff {
 
 namespace {
 
-constexpr std::size_t max_capability_tokens = 256;
-constexpr std::size_t max_capability_csv_bytes = 4096;
-
 engine_error policy_error(std::string detail) {
-  engine_error e;
-  e.kind = error_kind::validation;
-  e.code = "invalid_policy_json";
-  e.detail = std::move(detail);
-  return e;
-}
-
-engine_error capabilities_error(std::string detail) {
-  engine_error e;
-  e.kind = error_kind::validation;
-  e.code = "invalid_capabilities";
-  e.detail = std::move(detail);
-  return e;
+  return engine_error::validation("invalid_policy_json", std::move(detail));
 }
 
 std::string format_bound(double v) {
@@ -191,23 +177,15 @@ expected<std::string> check_capabilities(const rapidjson::Value& routing) {
   std::vector<std::string> tokens;
   for (rapidjson::SizeType i = 0; i < caps->Size(); ++i) {
     const auto& t = (*caps)[i];
-    if (!t.IsString()) return capabilities_error("required:non_string_token");
-    std::string token(t.GetString(), t.GetStringLength());
-    if (token.empty()) return capabilities_error("required:empty_token");
-    if (token.find(',') != std::string::npos) return capabilities_error("required:comma_in_token");
-    for (unsigned char ch : token)
-      if (ch <= 0x20 || ch == 0x7f) return capabilities_error("required:control_or_whitespace");
-    tokens.push_back(std::move(token));
+    if (!t.IsString()) {
+      // The tokens before it are judged first, in the order they came.
+      if (auto ok = check_capability_tokens(tokens, capability_set::required); !ok)
+        return std::move(ok).error();
+      return capabilities_error("required:non_string_token");
+    }
+    tokens.emplace_back(t.GetString(), t.GetStringLength());
   }
-  if (tokens.size() > max_capability_tokens) return capabilities_error("required:too_many_tokens");
-  std::sort(tokens.begin(), tokens.end());
-  std::string csv;
-  for (const auto& t : tokens) {
-    if (!csv.empty()) csv.push_back(',');
-    csv += t;
-  }
-  if (csv.size() > max_capability_csv_bytes) return capabilities_error("required:too_many_bytes");
-  return csv;
+  return capabilities_csv(std::move(tokens), capability_set::required);
 }
 
 } // namespace

@@ -8,46 +8,42 @@ namespace ff {
 std::string encode_execution_info(const execution_info& info) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
-  auto field = [&](std::string_view key, std::string_view value) {
-    write_key(w, key);
-    write_string(w, value);
-  };
   w.StartObject();
-  field("execution_id", info.execution_id);
-  field("namespace", info.namespace_name);
-  field("lane_id", info.lane_id);
+  write_field(w, "execution_id", info.execution_id);
+  write_field(w, "namespace", info.namespace_name);
+  write_field(w, "lane_id", info.lane_id);
   write_key(w, "priority");
   w.Int(info.priority);
-  field("execution_kind", info.execution_kind);
+  write_field(w, "execution_kind", info.execution_kind);
   write_key(w, "state_vector");
   w.StartObject();
-  field("lifecycle_phase", info.state.lifecycle_phase);
-  field("ownership_state", info.state.ownership_state);
-  field("eligibility_state", info.state.eligibility_state);
-  field("blocking_reason", info.state.blocking_reason);
-  field("terminal_outcome", info.state.terminal_outcome);
-  field("attempt_state", info.state.attempt_state);
-  field("public_state", info.state.public_state);
+  write_field(w, "lifecycle_phase", info.state.lifecycle_phase);
+  write_field(w, "ownership_state", info.state.ownership_state);
+  write_field(w, "eligibility_state", info.state.eligibility_state);
+  write_field(w, "blocking_reason", info.state.blocking_reason);
+  write_field(w, "terminal_outcome", info.state.terminal_outcome);
+  write_field(w, "attempt_state", info.state.attempt_state);
+  write_field(w, "public_state", info.state.public_state);
   w.EndObject();
-  field("public_state", info.state.public_state);
+  write_field(w, "public_state", info.state.public_state);
   // Times travel as decimal strings; unset ones are omitted (§2.1).
-  field("created_at", std::to_string(info.created_at));
-  if (info.started_at != 0) field("started_at", std::to_string(info.started_at));
-  if (info.completed_at != 0) field("completed_at", std::to_string(info.completed_at));
+  write_field(w, "created_at", std::to_string(info.created_at));
+  if (info.started_at != 0) write_field(w, "started_at", std::to_string(info.started_at));
+  if (info.completed_at != 0) write_field(w, "completed_at", std::to_string(info.completed_at));
   write_key(w, "current_attempt_index");
   w.Uint(info.current_attempt_index);
   write_key(w, "flow_id");
   if (info.flow_id.empty()) w.Null();
   else write_string(w, info.flow_id);
-  field("blocking_detail", info.blocking_detail);
+  write_field(w, "blocking_detail", info.blocking_detail);
   // Beyond the reference: what operators ask first about an execution.
   write_key(w, "last_error");
   if (info.last_error_code.empty() && info.last_error_message.empty()) {
     w.Null();
   } else {
     w.StartObject();
-    field("code", info.last_error_code);
-    field("message", info.last_error_message);
+    write_field(w, "code", info.last_error_code);
+    write_field(w, "message", info.last_error_message);
     write_key(w, "details");
     if (info.last_error_details.empty()) w.Null();
     else w.RawValue(info.last_error_details.data(), info.last_error_details.size(),
@@ -61,7 +57,7 @@ std::string encode_execution_info(const execution_info& info) {
     w.StartObject();
     write_key(w, "pct");
     w.Int(info.progress_pct);
-    field("message", info.progress_message);
+    write_field(w, "message", info.progress_message);
     w.EndObject();
   }
   write_key(w, "cancel_reason");

@@ -1,7 +1,5 @@
 #include "http/codecs/suspension_codec.hpp"
 
-#include <set>
-
 #include "core/waitpoint_token.hpp"
 #include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
@@ -28,23 +26,6 @@ void i64_duration(field_reader& r, const char* name, std::int64_t& out) {
   else out = static_cast<std::int64_t>(v);
 }
 
-// A waitpoint key named by the client: non-empty and bounded, since it is
-// stored and echoed in every listing. Empty when fine, else the problem.
-std::string waitpoint_key_problem(const std::string& at, const std::string& key) {
-  if (key.empty()) return at + ": must not be empty";
-  if (key.size() > max_waitpoint_key_bytes)
-    return at + ": exceeds " + std::to_string(max_waitpoint_key_bytes) + " bytes";
-  return {};
-}
-
-// A relative duration from the body as an absolute epoch-ms deadline; the
-// range check keeps now + ms far from overflow.
-std::string duration_problem(const char* field, std::uint64_t ms) {
-  if (ms < 1 || ms > static_cast<std::uint64_t>(max_wait_duration_ms))
-    return std::string(field) + " must be in 1..=" + std::to_string(max_wait_duration_ms);
-  return {};
-}
-
 void write_binding(json_writer& w, const waitpoint_binding& b) {
   w.StartObject();
   write_key(w, "waitpoint_id");
@@ -67,12 +48,10 @@ decoded<on_partition<suspend_args>> decode_suspend(const route_params& path,
                                                    const rapidjson::Value& body,
                                                    std::int64_t now_ms) {
   using result = on_partition<suspend_args>;
-  const rapidjson::Value* condition = nullptr;
-  std::uint64_t timeout_ms = 0;
-  bool has_timeout = false, has_reason = false;
-  std::vector<bool> key_given; // per entry: waitpoint_key was present
+  suspend_input in;
+  in.now_ms = now_ms;
   auto d = decode_fenced<suspend_args>(path, body, [&](field_reader& r, suspend_args& a) {
-    has_reason = r.string("reason_code", a.reason_code, false);
+    in.reason_given = r.string("reason_code", a.reason_code, false);
     const rapidjson::Value* wps = r.find("waitpoints");
     if (!wps) {
       r.fail("waitpoints", "missing required field");
@@ -93,92 +72,43 @@ decoded<on_partition<suspend_args>> decode_suspend(const route_params& path,
           wp.activate_pending = true;
         }
         adopt_failure(r, wr);
-        key_given.push_back(has_key);
+        in.key_given.push_back(has_key);
         a.waitpoints.push_back(std::move(wp));
       }
     }
-    condition = r.find("resume_condition");
+    const rapidjson::Value* condition = r.find("resume_condition");
     if (!condition) r.fail("resume_condition", "missing required field");
     else if (!condition->IsObject()) r.fail("resume_condition", "expected a JSON object");
-    has_timeout = r.integer("timeout_ms", timeout_ms, false);
+    else a.resume_condition_json = to_json(*condition);
+    std::uint64_t timeout_ms = 0;
+    if (r.integer("timeout_ms", timeout_ms, false)) in.timeout_ms = timeout_ms;
     r.string("timeout_behavior", a.timeout_behavior, false);
     r.string("idempotency_key", a.idempotency_key, false);
   });
   if (!d) return d;
-
-  auto& a = d.args->args;
-  if (has_reason && a.reason_code.empty())
-    return failed<result>(bad_request("reason_code must not be empty"));
-  if (a.waitpoints.empty() || a.waitpoints.size() > max_waitpoints_per_suspension)
-    return failed<result>(bad_request("waitpoints must hold 1..=16 entries (got " +
-                                      std::to_string(a.waitpoints.size()) + ")"));
-  std::vector<std::string> fresh_keys;
-  std::set<std::string> seen_keys, seen_ids;
-  bool activates_pending = false;
-  for (std::size_t i = 0; i < a.waitpoints.size(); ++i) {
-    auto& wp = a.waitpoints[i];
-    std::string at = "waitpoints[" + std::to_string(i) + "]";
-    if (key_given[i] && wp.activate_pending)
-      return failed<result>(
-          bad_request(at + ": give either waitpoint_key (fresh) or waitpoint_id (pending)"));
-    if (wp.activate_pending) {
-      activates_pending = true;
-      if (!seen_ids.insert(wp.waitpoint_id).second)
-        return failed<result>(bad_request(at + ".waitpoint_id: duplicate waitpoint_id"));
-      continue;
-    }
-    if (!key_given[i]) continue; // the node names it "wpk:<id>"
-    if (auto p = waitpoint_key_problem(at + ".waitpoint_key", wp.waitpoint_key); !p.empty())
-      return failed<result>(bad_request(p));
-    if (!seen_keys.insert(wp.waitpoint_key).second)
-      return failed<result>(bad_request(at + ".waitpoint_key: duplicate key '" +
-                                        wp.waitpoint_key + "'"));
-    fresh_keys.push_back(wp.waitpoint_key);
-  }
-  if (has_timeout) {
-    if (auto p = duration_problem("timeout_ms", timeout_ms); !p.empty())
-      return failed<result>(bad_request(p));
-    a.timeout_at = now_ms + static_cast<std::int64_t>(timeout_ms);
-  }
-  if (!is_valid_timeout_behavior(a.timeout_behavior))
-    return failed<result>(bad_request(
-        "timeout_behavior must be one of fail, cancel, expire, auto_resume, escalate"));
-  // The keys of activated pending waitpoints are only known to the store,
-  // which then checks the condition's keys itself.
-  std::string raw = to_json(*condition);
-  auto normalized = parse_resume_condition(raw, fresh_keys, !activates_pending);
-  if (!normalized) return failed<result>(error_response(normalized.error()));
-  rapidjson::Document cond_doc;
-  if (parse_json_text(*normalized, cond_doc, nullptr) && cond_doc.IsObject()) {
-    auto type = cond_doc.FindMember("type");
-    if (type != cond_doc.MemberEnd() && type->value.IsString() &&
-        std::string_view(type->value.GetString()) == "timeout_only" && !has_timeout)
-      return failed<result>(bad_request("resume_condition: timeout_only requires timeout_ms"));
-  }
-  a.resume_condition_json = std::move(*normalized);
+  in.args = std::move(d.args->args);
+  auto valid = validate_suspend_args(std::move(in));
+  if (!valid) return failed<result>(error_response(valid.error()));
+  d.args->args = std::move(*valid);
   return d;
 }
 
 decoded<on_partition<create_pending_waitpoint_args>> decode_create_pending_waitpoint(
     const route_params& path, const rapidjson::Value& body, std::int64_t now_ms) {
   using result = on_partition<create_pending_waitpoint_args>;
-  std::uint64_t expires_in = 0;
-  bool has_key = false, has_expiry = false;
+  pending_waitpoint_input in;
+  in.now_ms = now_ms;
   auto d = decode_fenced<create_pending_waitpoint_args>(
       path, body, [&](field_reader& r, create_pending_waitpoint_args& a) {
-        has_key = r.string("waitpoint_key", a.waitpoint_key, false);
-        has_expiry = r.integer("expires_in_ms", expires_in, false);
+        in.key_given = r.string("waitpoint_key", a.waitpoint_key, false);
+        std::uint64_t expires_in = 0;
+        if (r.integer("expires_in_ms", expires_in, false)) in.expires_in_ms = expires_in;
       });
   if (!d) return d;
-  auto& a = d.args->args;
-  if (has_key)
-    if (auto p = waitpoint_key_problem("waitpoint_key", a.waitpoint_key); !p.empty())
-      return failed<result>(bad_request(p));
-  if (has_expiry) {
-    if (auto p = duration_problem("expires_in_ms", expires_in); !p.empty())
-      return failed<result>(bad_request(p));
-    a.expires_at = now_ms + static_cast<std::int64_t>(expires_in);
-  }
+  in.args = std::move(d.args->args);
+  auto valid = validate_pending_waitpoint_args(std::move(in));
+  if (!valid) return failed<result>(error_response(valid.error()));
+  d.args->args = std::move(*valid);
   return d;
 }
 
@@ -189,10 +119,7 @@ decoded<on_partition<signal_request>> decode_signal(const route_params& path,
   result out;
   auto& a = out.args.args;
   std::string body_id;
-  if (r.string("execution_id", body_id, true)) {
-    if (auto id = execution_id::parse(body_id); !id)
-      r.fail("execution_id", "invalid execution id: " + id.error().text());
-  }
+  execution_id_field(r, body_id);
   uuid_field(r, "waitpoint_id", a.waitpoint_id, true);
   uuid_field(r, "signal_id", a.signal_id, true);
   r.string("signal_name", a.signal_name, true);
@@ -216,10 +143,7 @@ decoded<on_partition<signal_request>> decode_signal(const route_params& path,
 
   execution_id id;
   http_response error;
-  if (!path_execution_id(path, id, error)) return failed<result>(error);
-  // Ids are compared verbatim: the text is part of the store keys.
-  if (body_id != id.value)
-    return failed<result>(bad_request("path execution_id does not match body execution_id"));
+  if (!path_execution_id_matching(path, body_id, id, error)) return failed<result>(error);
   a.execution_id = id.value;
   out.partition = id.partition;
   return success(std::move(out));
@@ -351,16 +275,12 @@ std::string encode_signal_outcome(const deliver_signal_outcome& o) {
 std::string encode_pending_waitpoints(const pending_waitpoint_page& page) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
-  auto field = [&](std::string_view key, std::string_view value) {
-    write_key(w, key);
-    write_string(w, value);
-  };
   w.StartArray();
   for (const auto& p : page.waitpoints) {
     w.StartObject();
-    field("waitpoint_id", p.waitpoint_id);
-    field("waitpoint_key", p.waitpoint_key);
-    field("state", p.state);
+    write_field(w, "waitpoint_id", p.waitpoint_id);
+    write_field(w, "waitpoint_key", p.waitpoint_key);
+    write_field(w, "state", p.state);
     write_key(w, "required_signal_names");
     w.StartArray();
     for (const auto& n : p.required_signal_names) write_string(w, n);
@@ -375,9 +295,9 @@ std::string encode_pending_waitpoints(const pending_waitpoint_page& page) {
       write_key(w, "expires_at");
       w.Int64(p.expires_at);
     }
-    field("execution_id", p.execution_id);
-    field("token_kid", p.token_kid);
-    field("token_fingerprint", p.token_fingerprint);
+    write_field(w, "execution_id", p.execution_id);
+    write_field(w, "token_kid", p.token_kid);
+    write_field(w, "token_fingerprint", p.token_fingerprint);
     w.EndObject();
   }
   w.EndArray();

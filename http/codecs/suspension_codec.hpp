@@ -17,18 +17,17 @@
 namespace ff {
 
 constexpr std::uint32_t default_pending_waitpoints_page = 100;
-constexpr std::size_t max_waitpoint_key_bytes = 256;
-// Ceiling of timeout_ms / expires_in_ms: one year.
-constexpr std::int64_t max_wait_duration_ms = 31'536'000'000;
 
-// POST /v1/executions/{id}/suspend (decisions.md §5.1). Fresh waitpoints
-// leave id and token empty and suspension_id is left empty: the node mints
-// them. `now_ms` turns timeout_ms into the absolute timeout_at.
+// POST /v1/executions/{id}/suspend (decisions.md §5.1): the shape here,
+// then validate_suspend_args (core/suspension.hpp). Fresh waitpoints leave
+// id and token empty and suspension_id is left empty: the node mints them.
+// `now_ms` turns timeout_ms into the absolute timeout_at.
 decoded<on_partition<suspend_args>> decode_suspend(const route_params& path,
                                                    const rapidjson::Value& body,
                                                    std::int64_t now_ms);
 // POST /v1/executions/{id}/waitpoints (extension: a pending waitpoint the
-// worker hands out before it suspends). Id and token left for the node.
+// worker hands out before it suspends): the shape, then
+// validate_pending_waitpoint_args. Id and token left for the node.
 decoded<on_partition<create_pending_waitpoint_args>> decode_create_pending_waitpoint(
     const route_params& path, const rapidjson::Value& body, std::int64_t now_ms);
 

@@ -42,15 +42,15 @@ decoded<dispatch_request> decode_dispatch(const route_params& path, const rapidj
   if (auto p = lane_id_problem(b.lane_id); !p.empty())
     return failed<dispatch_request>(bad_request("lane_id: " + p));
   if (grant_only) {
-    if (b.grant_ttl_ms < 1 || b.grant_ttl_ms > static_cast<std::uint64_t>(max_grant_ttl_ms))
-      return failed<dispatch_request>(bad_request("grant_ttl_ms must be in 1..=60000"));
+    if (auto p = grant_ttl_problem(b.grant_ttl_ms); !p.empty())
+      return failed<dispatch_request>(bad_request(p));
     req.grant_ttl_ms = static_cast<std::int64_t>(b.grant_ttl_ms);
   } else {
     if (auto p = ttl_range_problem("lease_ttl_ms", b.lease_ttl_ms); !p.empty())
       return failed<dispatch_request>(bad_request(p));
     req.lease_ttl_ms = static_cast<std::int64_t>(b.lease_ttl_ms);
   }
-  if (b.wait_ms > max_wait_ms)
+  if (b.wait_ms > max_dispatch_wait_ms)
     return failed<dispatch_request>(bad_request("wait_ms exceeds 30000ms ceiling"));
   auto caps = worker_capabilities_csv(std::move(b.capabilities));
   if (!caps) return failed<dispatch_request>(error_response(caps.error()));

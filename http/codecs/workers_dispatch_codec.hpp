@@ -16,8 +16,6 @@
 
 namespace ff {
 
-constexpr std::uint32_t max_wait_ms = 30'000;
-
 // POST /v1/workers/{worker_id}/acquire
 decoded<dispatch_request> decode_acquire(const route_params& path, const rapidjson::Value& body);
 // POST /v1/workers/{worker_id}/claim (rest-api.md §3.14 + wait_ms)
