@@ -12,6 +12,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/ids.hpp"
+
 namespace ff {
 
 std::uint32_t default_backend_pool_size() {
@@ -125,12 +127,14 @@ bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// rest-api.md §1.2: 1-64 bytes, each printable ASCII.
+// The LaneId rule of core/ids.hpp, in this file's wording. split_list
+// drops empty entries, so an empty lane never reaches it.
 std::string lane_id_problem(std::string_view lane) {
-  if (lane.size() > 64) return "lane id longer than 64 bytes: " + shown(lane);
-  for (char c : lane) {
-    auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b > 0x7e) return "lane id with a byte outside 0x20-0x7E: " + shown(lane);
+  switch (check_lane_id(lane).kind) {
+    case lane_id_fault::none:
+    case lane_id_fault::empty: return {};
+    case lane_id_fault::too_long: return "lane id longer than 64 bytes: " + shown(lane);
+    case lane_id_fault::bad_byte: return "lane id with a byte outside 0x20-0x7E: " + shown(lane);
   }
   return {};
 }

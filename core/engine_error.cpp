@@ -29,6 +29,10 @@ engine_error engine_error::invalid_input(std::string message) {
   return e;
 }
 
+engine_error engine_error::validation(std::string code, std::string detail) {
+  return make(error_kind::validation, std::move(code), std::move(detail), false);
+}
+
 engine_error engine_error::not_found(std::string message) {
   engine_error e = make(error_kind::not_found, "not_found", {}, false);
   e.message = std::move(message);

@@ -36,6 +36,9 @@ struct engine_error {
   std::uint64_t limit = 0; // the pool bound for resource_exhausted
 
   static engine_error invalid_input(std::string message);
+  // A store-level validation code ("invalid_capabilities"), whether the
+  // store reports it or the edge finds it first.
+  static engine_error validation(std::string code, std::string detail);
   static engine_error not_found(std::string message);
   static engine_error resource_exhausted(std::string pool, std::uint64_t max);
   static engine_error unavailable(std::string op);

@@ -151,12 +151,17 @@ execution_id execution_id::mint(std::uint16_t partition) {
   return id;
 }
 
-bool is_valid_lane_id(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (unsigned char c : s)
-    if (c < 0x20 || c > 0x7e) return false;
-  return true;
+lane_id_fault check_lane_id(std::string_view s) {
+  if (s.empty()) return {lane_id_fault::empty, 0};
+  if (s.size() > max_lane_id_bytes) return {lane_id_fault::too_long, 0};
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c > 0x7e) return {lane_id_fault::bad_byte, i};
+  }
+  return {};
 }
+
+bool is_valid_lane_id(std::string_view s) { return check_lane_id(s).ok(); }
 
 bool is_valid_worker_id(std::string_view s) {
   if (s.empty() || s.size() > 256) return false;

@@ -53,6 +53,18 @@ struct execution_id {
   std::string tag() const { return flow_partition_tag(partition); }
 };
 
+constexpr std::size_t max_lane_id_bytes = 64;
+
+// What breaks the LaneId rule (rest-api.md §1.2: 1..64 bytes, each in
+// 0x20..0x7E), checked in this order; callers word their own message.
+struct lane_id_fault {
+  enum kind_t : std::uint8_t { none, empty, too_long, bad_byte };
+  kind_t kind = none;
+  std::size_t at = 0; // bad_byte: index of the first offending byte
+
+  bool ok() const { return kind == none; }
+};
+lane_id_fault check_lane_id(std::string_view s);
 // LaneId: 1..64 bytes, each in 0x20..0x7E.
 bool is_valid_lane_id(std::string_view s);
 // WorkerId / WorkerInstanceId: 1..256 bytes, no whitespace or control bytes.

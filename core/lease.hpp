@@ -13,6 +13,13 @@ namespace ff {
 
 // Default lease length when a worker does not ask for one (SDK default).
 constexpr std::int64_t default_lease_ttl_ms = 30'000;
+// The lease length a worker may ask for, and a claim grant's.
+constexpr std::int64_t min_lease_ttl_ms = 1'000;
+constexpr std::int64_t max_lease_ttl_ms = 3'600'000;
+constexpr std::int64_t max_grant_ttl_ms = 60'000;
+// Longest long-poll (dispatch_request::wait_ms) a worker may ask for on
+// acquire and claim (decisions.md §5).
+constexpr std::uint32_t max_dispatch_wait_ms = 30'000;
 
 // The fence a lease holder presents (decisions.md §5.1). An empty lease_id
 // means "no fence" (only operator_override calls may omit it).
@@ -127,7 +134,7 @@ struct dispatch_request {
   std::string worker_capabilities; // sorted CSV
   std::int64_t lease_ttl_ms = default_lease_ttl_ms; // acquire
   std::int64_t grant_ttl_ms = 5000;                 // claim grant
-  std::uint32_t wait_ms = 0;      // long-poll: park up to this long (<= 30000)
+  std::uint32_t wait_ms = 0;      // long-poll: park up to this long (<= max_dispatch_wait_ms)
 };
 
 struct renew_lease_args {

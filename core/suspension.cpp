@@ -14,6 +14,23 @@ namespace {
 
 using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+// A waitpoint key named by the client: non-empty and bounded, since it is
+// stored and echoed in every listing. Empty when fine, else the problem.
+std::string waitpoint_key_problem(const std::string& at, const std::string& key) {
+  if (key.empty()) return at + ": must not be empty";
+  if (key.size() > max_waitpoint_key_bytes)
+    return at + ": exceeds " + std::to_string(max_waitpoint_key_bytes) + " bytes";
+  return {};
+}
+
+// A relative duration that becomes an absolute epoch-ms deadline; the range
+// keeps now + ms far from overflow.
+std::string duration_problem(const char* field, std::uint64_t ms) {
+  if (ms < 1 || ms > static_cast<std::uint64_t>(max_wait_duration_ms))
+    return std::string(field) + " must be in 1..=" + std::to_string(max_wait_duration_ms);
+  return {};
+}
+
 std::string sub(const std::string& path, const std::string& name) {
   return path.empty() ? name : path + "." + name;
 }
@@ -174,6 +191,67 @@ expected<std::string> parse_resume_condition(std::string_view json,
 bool is_valid_timeout_behavior(std::string_view behavior) {
   return behavior == "fail" || behavior == "cancel" || behavior == "expire" ||
          behavior == "auto_resume" || behavior == "escalate";
+}
+
+bool is_timeout_only_condition(std::string_view normalized) {
+  return normalized.rfind(R"({"type":"timeout_only")", 0) == 0;
+}
+
+expected<suspend_args> validate_suspend_args(suspend_input in) {
+  auto& a = in.args;
+  auto bad = [](std::string text) { return engine_error::invalid_input(std::move(text)); };
+  if (in.reason_given && a.reason_code.empty()) return bad("reason_code must not be empty");
+  if (a.waitpoints.empty() || a.waitpoints.size() > max_waitpoints_per_suspension)
+    return bad("waitpoints must hold 1..=16 entries (got " + std::to_string(a.waitpoints.size()) +
+               ")");
+  std::vector<std::string> fresh_keys;
+  std::set<std::string> seen_keys, seen_ids;
+  bool activates_pending = false;
+  for (std::size_t i = 0; i < a.waitpoints.size(); ++i) {
+    const auto& wp = a.waitpoints[i];
+    const bool key_given = i < in.key_given.size() && in.key_given[i];
+    std::string at = "waitpoints[" + std::to_string(i) + "]";
+    if (key_given && wp.activate_pending)
+      return bad(at + ": give either waitpoint_key (fresh) or waitpoint_id (pending)");
+    if (wp.activate_pending) {
+      activates_pending = true;
+      if (!seen_ids.insert(wp.waitpoint_id).second)
+        return bad(at + ".waitpoint_id: duplicate waitpoint_id");
+      continue;
+    }
+    if (!key_given) continue; // the node names it "wpk:<id>"
+    if (auto p = waitpoint_key_problem(at + ".waitpoint_key", wp.waitpoint_key); !p.empty())
+      return bad(p);
+    if (!seen_keys.insert(wp.waitpoint_key).second)
+      return bad(at + ".waitpoint_key: duplicate key '" + wp.waitpoint_key + "'");
+    fresh_keys.push_back(wp.waitpoint_key);
+  }
+  if (in.timeout_ms) {
+    if (auto p = duration_problem("timeout_ms", *in.timeout_ms); !p.empty()) return bad(p);
+    a.timeout_at = in.now_ms + static_cast<std::int64_t>(*in.timeout_ms);
+  }
+  if (!is_valid_timeout_behavior(a.timeout_behavior))
+    return bad("timeout_behavior must be one of fail, cancel, expire, auto_resume, escalate");
+  auto normalized = parse_resume_condition(a.resume_condition_json, fresh_keys, !activates_pending);
+  if (!normalized) return std::move(normalized).error();
+  if (is_timeout_only_condition(*normalized) && !in.timeout_ms)
+    return bad("resume_condition: timeout_only requires timeout_ms");
+  a.resume_condition_json = std::move(*normalized);
+  return std::move(a);
+}
+
+expected<create_pending_waitpoint_args> validate_pending_waitpoint_args(
+    pending_waitpoint_input in) {
+  auto& a = in.args;
+  if (in.key_given)
+    if (auto p = waitpoint_key_problem("waitpoint_key", a.waitpoint_key); !p.empty())
+      return engine_error::invalid_input(p);
+  if (in.expires_in_ms) {
+    if (auto p = duration_problem("expires_in_ms", *in.expires_in_ms); !p.empty())
+      return engine_error::invalid_input(p);
+    a.expires_at = in.now_ms + static_cast<std::int64_t>(*in.expires_in_ms);
+  }
+  return std::move(a);
 }
 
 std::int64_t suspend_dedup_ttl_ms(std::int64_t timeout_at, std::int64_t now_ms) {

@@ -5,6 +5,7 @@
 // messages.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,10 @@ constexpr std::int64_t max_suspend_dedup_ttl_ms = 604'800'000;
 constexpr std::uint32_t default_signal_maxlen = 1000;
 constexpr std::uint32_t default_max_signals_per_execution = 10'000;
 constexpr std::uint32_t max_pending_waitpoints_page = 1000;
+constexpr std::size_t max_waitpoint_key_bytes = 256;
+// Ceiling of a suspension's timeout_ms and a pending waitpoint's
+// expires_in_ms: one year.
+constexpr std::int64_t max_wait_duration_ms = 31'536'000'000;
 
 // One waitpoint of a suspend call: fresh (id minted by the node, key given
 // or `wpk:<id>`, token minted by the node), or the activation of a pending
@@ -154,6 +159,46 @@ expected<std::string> parse_resume_condition(std::string_view json,
                                              bool all_keys_known = true);
 
 bool is_valid_timeout_behavior(std::string_view behavior);
+
+// A condition normalised by parse_resume_condition whose type is
+// timeout_only (satisfied by the timeout alone).
+bool is_timeout_only_condition(std::string_view normalized);
+
+// A suspend call as the worker stated it, its shape already checked:
+// `args` holds the waitpoints as given (a pending one by id, with
+// activate_pending; a fresh one with its key, if any), the resume condition
+// as sent, and the other fields; the rest says what the request left out.
+struct suspend_input {
+  suspend_args args;
+  bool reason_given = false;               // reason_code was sent
+  std::vector<bool> key_given;             // per waitpoint: waitpoint_key was sent
+  std::optional<std::uint64_t> timeout_ms; // relative; none = no timeout
+  std::int64_t now_ms = 0;                 // turns timeout_ms into timeout_at
+};
+
+// The suspend rules of decisions.md §5.1, in this order: a sent reason_code
+// is not empty; 1..=16 waitpoints, each either fresh (a key, or none: the
+// node names it) or pending (an id), no key or id twice, a key 1..=256
+// bytes; timeout_ms in 1..=max_wait_duration_ms; a known timeout_behavior;
+// the resume condition (whose keys must name fresh waitpoints unless a
+// pending one is activated: then only the store knows every key); and
+// timeout_only needs timeout_ms. Errors are invalid_input carrying the 400
+// text. The result has timeout_at set and the condition normalised; ids,
+// tokens and suspension_id are still the node's to mint.
+expected<suspend_args> validate_suspend_args(suspend_input in);
+
+// A pending waitpoint as the worker asked for it (shape already checked).
+struct pending_waitpoint_input {
+  create_pending_waitpoint_args args;
+  bool key_given = false;                     // waitpoint_key was sent
+  std::optional<std::uint64_t> expires_in_ms; // relative; none = never
+  std::int64_t now_ms = 0;                    // turns expires_in_ms into expires_at
+};
+
+// A sent key is 1..=256 bytes; expires_in_ms in 1..=max_wait_duration_ms.
+// Errors as validate_suspend_args; the result has expires_at set.
+expected<create_pending_waitpoint_args> validate_pending_waitpoint_args(
+    pending_waitpoint_input in);
 
 // How long a suspend idempotency key is remembered: until a minute past the
 // timeout, at most 7 days (the reference client's rule).

@@ -73,6 +73,18 @@ inline void write_string(json_writer& w, std::string_view s) {
 inline void write_key(json_writer& w, std::string_view s) {
   w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
+inline void write_field(json_writer& w, std::string_view key, std::string_view value) {
+  write_key(w, key);
+  write_string(w, value);
+}
+inline void write_u64(json_writer& w, std::string_view key, std::uint64_t v) {
+  write_key(w, key);
+  w.Uint64(v);
+}
+// What a writer wrote into `buf`.
+inline std::string json_text(const rapidjson::StringBuffer& buf) {
+  return std::string(buf.GetString(), buf.GetSize());
+}
 
 // Bytes as a JSON array of integers 0..255 (rest-api.md §1.2). Written
 // straight into the buffer from a digit table: payloads are kilobytes, and

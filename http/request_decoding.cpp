@@ -1,7 +1,7 @@
 #include "http/request_decoding.hpp"
 
-#include <algorithm>
-
+#include "core/validation.hpp"
+#include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
 
 namespace ff {
@@ -9,9 +9,6 @@ namespace ff {
 namespace {
 
 constexpr std::size_t max_identifier_bytes = 256;
-constexpr std::size_t max_lane_bytes = 64;
-constexpr std::size_t max_capability_tokens = 256;
-constexpr std::size_t max_capability_csv_bytes = 4096;
 
 // Rust's char::is_whitespace (the White_Space property) and char::is_control
 // (general category Cc), which the reference's identifier rule uses.
@@ -39,14 +36,6 @@ bool next_code_point(std::string_view s, std::size_t& i, char32_t& out) {
   return true;
 }
 
-engine_error capabilities_error(std::string detail) {
-  engine_error e;
-  e.kind = error_kind::validation;
-  e.code = "invalid_capabilities";
-  e.detail = std::move(detail);
-  return e;
-}
-
 } // namespace
 
 std::string identifier_problem(std::string_view field, std::string_view value) {
@@ -66,36 +55,31 @@ std::string identifier_problem(std::string_view field, std::string_view value) {
 }
 
 std::string lane_id_problem(std::string_view lane) {
-  if (lane.empty()) return "lane_id is empty";
-  if (lane.size() > max_lane_bytes)
-    return "lane_id exceeds 64 bytes (got " + std::to_string(lane.size()) + ")";
-  for (std::size_t i = 0; i < lane.size(); ++i) {
-    auto c = static_cast<unsigned char>(lane[i]);
-    if (c < 0x20 || c > 0x7e)
-      return "lane_id contains non-ASCII-printable byte at index " + std::to_string(i);
+  auto fault = check_lane_id(lane);
+  switch (fault.kind) {
+    case lane_id_fault::none: return {};
+    case lane_id_fault::empty: return "lane_id is empty";
+    case lane_id_fault::too_long:
+      return "lane_id exceeds 64 bytes (got " + std::to_string(lane.size()) + ")";
+    case lane_id_fault::bad_byte:
+      return "lane_id contains non-ASCII-printable byte at index " + std::to_string(fault.at);
   }
+  return {};
+}
+
+std::string worker_identity_problem(std::string_view worker_id,
+                                    std::string_view worker_instance_id,
+                                    std::string_view lane_id) {
+  if (auto p = identifier_problem("worker_id", worker_id); !p.empty()) return p;
+  if (auto p = identifier_problem("worker_instance_id", worker_instance_id); !p.empty()) return p;
+  if (auto p = lane_id_problem(lane_id); !p.empty()) return "lane_id: " + p;
   return {};
 }
 
 expected<std::string> worker_capabilities_csv(std::vector<std::string> tokens) {
   // The same token rules as a required set (execution-model.md §5.2), so a
   // worker can only announce what an execution could require.
-  for (const auto& t : tokens) {
-    if (t.empty()) return capabilities_error("worker:empty_token");
-    if (t.find(',') != std::string::npos) return capabilities_error("worker:comma_in_token");
-    for (unsigned char ch : t)
-      if (ch <= 0x20 || ch == 0x7f) return capabilities_error("worker:control_or_whitespace");
-  }
-  std::sort(tokens.begin(), tokens.end());
-  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
-  if (tokens.size() > max_capability_tokens) return capabilities_error("worker:too_many_tokens");
-  std::string csv;
-  for (const auto& t : tokens) {
-    if (!csv.empty()) csv.push_back(',');
-    csv += t;
-  }
-  if (csv.size() > max_capability_csv_bytes) return capabilities_error("worker:too_many_bytes");
-  return csv;
+  return capabilities_csv(std::move(tokens), capability_set::worker);
 }
 
 bool path_execution_id(const route_params& params, execution_id& out, http_response& error) {
@@ -110,6 +94,16 @@ bool path_execution_id(const route_params& params, execution_id& out, http_respo
     return false;
   }
   out = std::move(*id);
+  return true;
+}
+
+bool path_execution_id_matching(const route_params& params, const std::string& body_id,
+                                execution_id& out, http_response& error) {
+  if (!path_execution_id(params, out, error)) return false;
+  if (body_id != out.value) {
+    error = bad_request("path execution_id does not match body execution_id");
+    return false;
+  }
   return true;
 }
 
@@ -148,6 +142,55 @@ void uuid_field(field_reader& r, const char* name, std::string& out, bool requir
   if (!r.string(name, text, required)) return;
   if (auto id = canonical_uuid(text)) out = std::move(*id);
   else r.fail(name, "expected a UUID");
+}
+
+void execution_id_field(field_reader& r, std::string& out) {
+  if (!r.string("execution_id", out, true)) return;
+  if (auto id = execution_id::parse(out); !id)
+    r.fail("execution_id", "invalid execution id: " + id.error().text());
+}
+
+http_response query_error(const std::string& detail) {
+  return bad_request("Failed to deserialize query string: " + detail);
+}
+
+http_response validation_failure(std::string code, std::string detail) {
+  return error_response(engine_error::validation(std::move(code), std::move(detail)));
+}
+
+std::string ttl_range_problem(const char* field, std::uint64_t v) {
+  if (v < static_cast<std::uint64_t>(min_lease_ttl_ms) ||
+      v > static_cast<std::uint64_t>(max_lease_ttl_ms))
+    return std::string(field) + " must be in 1000..=3600000";
+  return {};
+}
+
+std::string grant_ttl_problem(std::uint64_t v) {
+  if (v < 1 || v > static_cast<std::uint64_t>(max_grant_ttl_ms))
+    return "grant_ttl_ms must be in 1..=60000";
+  return {};
+}
+
+void read_fence(field_reader& r, lease_fence& fence) {
+  std::string lease_id;
+  if (r.string("lease_id", lease_id, true)) {
+    if (auto id = canonical_uuid(lease_id)) fence.lease_id = std::move(*id);
+    else r.fail("lease_id", "expected a UUID");
+  }
+  r.integer("lease_epoch", fence.lease_epoch, true);
+  r.integer("attempt_index", fence.attempt_index, true);
+  std::string attempt_id;
+  if (r.string("attempt_id", attempt_id, false)) {
+    if (auto id = canonical_uuid(attempt_id)) fence.attempt_id = std::move(*id);
+    else r.fail("attempt_id", "expected a UUID");
+  }
+}
+
+void adopt_failure(field_reader& outer, const field_reader& inner) {
+  if (inner.ok()) return;
+  const auto& e = inner.error();
+  auto colon = e.find(": ");
+  outer.fail(e.substr(0, colon), colon == std::string::npos ? "" : e.substr(colon + 2));
 }
 
 } // namespace ff

@@ -2,7 +2,6 @@
 // Small helpers shared by the valkey backend sources: argument encoding and
 // reading typed fields out of a Lua reply envelope. Private to backends/.
 
-#include <charconv>
 #include <cstdint>
 #include <string>
 
@@ -10,19 +9,9 @@
 #include "core/expected.hpp"
 #include "core/ids.hpp"
 #include "core/lease.hpp"
+#include "core/validation.hpp"
 
 namespace ff::valkey_detail {
-
-// Decimal text -> integer; empty text is 0.
-template <class Int>
-bool parse_int(const std::string& text, Int& out) {
-  if (text.empty()) {
-    out = 0;
-    return true;
-  }
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
 
 // Reads integer field i of the envelope, or reports a malformed reply.
 class field_reader {

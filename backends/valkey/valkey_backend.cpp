@@ -1,6 +1,5 @@
 #include "backends/valkey/valkey_backend.hpp"
 
-#include <charconv>
 #include <cstdio>
 #include <map>
 
@@ -9,6 +8,7 @@
 #include "backends/valkey/valkey_backend_impl.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/validation.hpp"
 
 namespace ff {
 
@@ -53,16 +53,6 @@ std::string json_object_of_strings(const std::map<std::string, std::string>& fie
   }
   out += '}';
   return out;
-}
-
-template <class Int>
-bool parse_int(const std::string& text, Int& out) {
-  if (text.empty()) {
-    out = 0;
-    return true;
-  }
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
 }
 
 // Validates an execution id before its keys are built, so a malformed id

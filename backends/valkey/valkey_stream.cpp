@@ -45,7 +45,7 @@ bool parse_entry(const redis_value& v, stream_frame& out) {
 bool parse_closed(const redis_value& v, stream_frames& out) {
   if (v.kind != redis_value::type::array || v.elements.size() != 2)
     return false;
-  if (!valkey_detail::parse_int(value_text(v.elements[0]), out.closed_at))
+  if (!parse_int(value_text(v.elements[0]), out.closed_at))
     return false;
   out.closed_reason = value_text(v.elements[1]);
   return true;

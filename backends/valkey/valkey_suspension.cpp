@@ -149,6 +149,11 @@ expected<hmac_ring> valkey_backend::get_waitpoint_hmac_ring(std::uint16_t partit
 
 // --- suspend ----------------------------------------------------------------------
 
+// The request rules (validate_suspend_args, core/suspension.hpp) ran in the
+// codec, the only way here: what this checks is what the node minted
+// (suspension, waitpoint ids and tokens), and the rules tests/valkey
+// drives directly (fence, waitpoint count, timeout_behavior, the condition
+// and its keys, timeout_only).
 expected<suspend_outcome> valkey_backend::suspend_execution(const suspend_args& a) {
   if (a.fence.empty())
     return classify_store_error("fence_required", "");
@@ -160,8 +165,6 @@ expected<suspend_outcome> valkey_backend::suspend_execution(const suspend_args& 
                                        " entries");
   if (!is_valid_timeout_behavior(a.timeout_behavior))
     return engine_error::invalid_input("invalid timeout_behavior: " + a.timeout_behavior);
-  if (a.timeout_at < 0 || a.dedup_ttl_ms < 0)
-    return engine_error::invalid_input("negative timeout_at or dedup_ttl_ms");
 
   std::vector<std::string> known_keys;
   bool all_known = true;
@@ -183,7 +186,7 @@ expected<suspend_outcome> valkey_backend::suspend_execution(const suspend_args& 
   auto condition = parse_resume_condition(a.resume_condition_json, known_keys, all_known);
   if (!condition)
     return std::move(condition).error();
-  if (condition->rfind("{\"type\":\"timeout_only\"", 0) == 0 && a.timeout_at == 0)
+  if (is_timeout_only_condition(*condition) && a.timeout_at == 0)
     return engine_error::invalid_input("resume_condition: timeout_only needs a timeout");
 
   std::int64_t dedup_ttl = a.dedup_ttl_ms;
@@ -222,6 +225,8 @@ expected<suspend_outcome> valkey_backend::suspend_execution(const suspend_args& 
   return out;
 }
 
+// The request rules (validate_pending_waitpoint_args) ran in the codec;
+// the id and token are the node's.
 expected<waitpoint_binding> valkey_backend::create_pending_waitpoint(
     const create_pending_waitpoint_args& a) {
   if (a.fence.empty())
@@ -230,8 +235,6 @@ expected<waitpoint_binding> valkey_backend::create_pending_waitpoint(
     return std::move(ok).error();
   if (a.waitpoint_token.empty())
     return engine_error::invalid_input("waitpoint " + a.waitpoint_id + ": no token minted");
-  if (a.expires_at < 0)
-    return engine_error::invalid_input("negative expires_at");
   std::vector<std::string> args;
   append_fence(args, a.fence);
   args.insert(args.end(), {a.waitpoint_id, default_key(a.waitpoint_key, a.waitpoint_id),

@@ -3,10 +3,10 @@
 // same lease object as acquire.
 
 #include "core/ids.hpp"
+#include "http/codecs/executions_claim_codec.hpp"
 #include "http/error_mapping.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/json_codec.hpp"
-#include "http/worker_codec.hpp"
 
 namespace ff {
 

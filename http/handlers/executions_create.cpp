@@ -2,8 +2,8 @@
 // mints the id when the client omits it, decisions.md §1b).
 
 #include "core/clock.hpp"
+#include "http/codecs/executions_create_codec.hpp"
 #include "http/error_mapping.hpp"
-#include "http/execution_codec.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/json_codec.hpp"
 

@@ -1,24 +1,13 @@
 // GET /v1/executions/{id}, /v1/executions/{id}/state and
 // /v1/executions/{id}/result (rest-api.md §3.3, §3.4, §3.7).
 
+#include "http/codecs/executions_read_codec.hpp"
 #include "http/error_mapping.hpp"
-#include "http/execution_codec.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/handlers/path_params.hpp"
 #include "http/json_codec.hpp"
 
 namespace ff {
-
-namespace {
-
-// These routes answer with the server-level wording
-// (`execution not found: <eid>`) rather than the engine's `not found: execution`.
-http_response not_found_or_error(const engine_error& e, const std::string& message) {
-  if (e.kind == error_kind::not_found) return error_response(engine_error::not_found(message));
-  return error_response(e);
-}
-
-} // namespace
 
 void handle_get_execution(request_context& ctx) {
   execution_id id;
@@ -27,7 +16,7 @@ void handle_get_execution(request_context& ctx) {
   ctx.gateway.call<ops::get_execution>(
       id.partition, id.value,
       reply_on_strand<execution_info>(ctx.reply, [eid](expected<execution_info> r) {
-        if (!r) return not_found_or_error(r.error(), "execution not found: " + eid);
+        if (!r) return read_error_response(r.error(), "execution not found: " + eid);
         return http_response::json(200, encode_execution_info(*r));
       }));
 }
@@ -39,8 +28,8 @@ void handle_get_execution_state(request_context& ctx) {
   ctx.gateway.call<ops::get_execution_state>(
       id.partition, id.value,
       reply_on_strand<std::string>(ctx.reply, [eid](expected<std::string> r) {
-        if (!r) return not_found_or_error(r.error(), "execution not found: " + eid);
-        return http_response::json(200, json_quote(*r));
+        if (!r) return read_error_response(r.error(), "execution not found: " + eid);
+        return http_response::json(200, encode_execution_state(*r));
       }));
 }
 
@@ -52,7 +41,7 @@ void handle_get_execution_result(request_context& ctx) {
       id.partition, id.value,
       reply_on_strand<execution_result>(ctx.reply, [eid](expected<execution_result> r) {
         std::string missing = "execution result not found: " + eid;
-        if (!r) return not_found_or_error(r.error(), missing);
+        if (!r) return read_error_response(r.error(), missing);
         if (!r->found) return error_response(engine_error::not_found(missing));
         http_response out;
         out.status = 200;

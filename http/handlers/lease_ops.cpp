@@ -1,10 +1,10 @@
 // The lease-holder routes that carry the fence (decisions.md §5.1):
 // POST /v1/executions/{id}/lease/renew, .../complete, .../fail, .../progress.
 
+#include "http/codecs/lease_ops_codec.hpp"
 #include "http/error_mapping.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/json_codec.hpp"
-#include "http/worker_codec.hpp"
 
 namespace ff {
 
@@ -43,18 +43,13 @@ void handle_renew_lease(request_context& ctx) {
 void handle_complete_execution(request_context& ctx) {
   decoded<on_partition<complete_args>> d;
   if (!decode_body(ctx, decode_complete, d)) return;
-  // A result given as a JSON value is stored as the client wrote it, byte
-  // for byte (a parse and re-serialisation would turn -0 into 0, 1e2 into
-  // 100.0 and lose digits).
-  if (auto raw = raw_member_text(ctx.request.body, {"result"});
-      raw && !raw->empty() && raw->front() != '"' && *raw != "null")
-    d.args->args.result.assign(*raw);
+  keep_result_text(ctx.request.body, d.args->args);
   // A replayed completion (same fence) answers exactly like the first one.
   ctx.gateway.call<ops::complete_execution>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<complete_outcome>(ctx.reply, [](expected<complete_outcome> r) {
         if (!r) return error_response(r.error());
-        return http_response::json(200, R"({"outcome":"completed"})");
+        return http_response::json(200, encode_complete_outcome());
       }));
 }
 
@@ -62,8 +57,7 @@ void handle_fail_execution(request_context& ctx) {
   decoded<on_partition<fail_args>> d;
   if (!decode_body(ctx, decode_fail, d)) return;
   // error.details is kept as the worker wrote it and shown in last_error.
-  if (auto raw = raw_member_text(ctx.request.body, {"error", "details"}); raw && *raw != "null")
-    d.args->args.failure_details.assign(*raw);
+  keep_failure_details_text(ctx.request.body, d.args->args);
   ctx.gateway.call<ops::fail_execution>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<fail_outcome>(ctx.reply, [](expected<fail_outcome> r) {
@@ -79,7 +73,7 @@ void handle_update_progress(request_context& ctx) {
       d.args->partition, std::move(d.args->args),
       reply_on_strand<unit>(ctx.reply, [](expected<unit> r) {
         if (!r) return error_response(r.error());
-        return http_response::json(200, R"({"outcome":"ok"})");
+        return http_response::json(200, encode_progress_outcome());
       }));
 }
 

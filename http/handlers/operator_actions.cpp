@@ -1,11 +1,11 @@
 // Operator routes on one execution (rest-api.md §3.8, §3.10-§3.13):
 // cancel, priority, replay, revoke-lease and reclaim.
 
+#include "http/codecs/operator_actions_codec.hpp"
 #include "http/error_mapping.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/handlers/path_params.hpp"
 #include "http/json_codec.hpp"
-#include "http/operator_codec.hpp"
 
 namespace ff {
 

@@ -3,11 +3,10 @@
 
 #include <memory>
 
+#include "http/codecs/stream_append_codec.hpp"
 #include "http/error_mapping.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/json_codec.hpp"
-#include "http/request_decoding.hpp"
-#include "http/worker_codec.hpp"
 
 namespace ff {
 

@@ -2,10 +2,10 @@
 // §3.15) and .../stream/tail (long-poll tail, §3.16). Both hold a permit of
 // the stream-op pool in the engine; a full pool answers 429.
 
+#include "http/codecs/stream_read_codec.hpp"
 #include "http/error_mapping.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/json_codec.hpp"
-#include "http/stream_codec.hpp"
 
 namespace ff {
 

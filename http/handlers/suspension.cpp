@@ -4,11 +4,10 @@
 // POST /v1/admin/rotate-waitpoint-secret.
 
 #include "core/clock.hpp"
+#include "http/codecs/suspension_codec.hpp"
 #include "http/error_mapping.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/json_codec.hpp"
-#include "http/suspension_codec.hpp"
-#include "http/worker_codec.hpp"
 
 namespace ff {
 

@@ -4,10 +4,10 @@
 // long-polls) and /v1/workers/{worker_id}/heartbeat (registry liveness).
 
 #include "core/clock.hpp"
+#include "http/codecs/workers_dispatch_codec.hpp"
 #include "http/error_mapping.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/json_codec.hpp"
-#include "http/worker_codec.hpp"
 
 namespace ff {
 

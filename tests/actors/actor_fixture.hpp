@@ -10,7 +10,7 @@
 //   (`sched.advance_time`). Every run is bounded: a dispatch loop that
 //   never settles fails the test instead of hanging it.
 // - `actor_rig`: a private redis-server with the function library loaded
-//   exactly as the backend tests load it (tests/backend/valkey_fixture.hpp),
+//   exactly as the Valkey tests load it (tests/valkey/valkey_fixture.hpp),
 //   backend actors on it (not detached, so the coordinator runs them inline
 //   and the test can hold their mailboxes), one partition actor per
 //   partition, the lane directory and its lane actors, and the routing
@@ -42,7 +42,7 @@
 #include "actors/partition_actor.hpp"
 #include "actors/routing_table.hpp"
 #include "core/metrics_sink.hpp"
-#include "tests/backend/valkey_fixture.hpp"
+#include "tests/valkey/valkey_fixture.hpp"
 
 namespace ff::test {
 

@@ -12,11 +12,14 @@
 #include <cstdint>
 #include <string>
 
-#include "http/execution_codec.hpp"
+#include "http/codecs/executions_claim_codec.hpp"
+#include "http/codecs/executions_create_codec.hpp"
+#include "http/codecs/lease_ops_codec.hpp"
+#include "http/codecs/operator_actions_codec.hpp"
+#include "http/codecs/stream_append_codec.hpp"
+#include "http/codecs/suspension_codec.hpp"
+#include "http/codecs/workers_dispatch_codec.hpp"
 #include "http/json_codec.hpp"
-#include "http/operator_codec.hpp"
-#include "http/suspension_codec.hpp"
-#include "http/worker_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using namespace ff;

@@ -11,12 +11,12 @@
 #include <string>
 #include <string_view>
 
+#include "http/codecs/stream_read_codec.hpp"
+#include "http/codecs/suspension_codec.hpp"
 #include "http/json_codec.hpp"
 #include "http/request_decoding.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
-#include "http/stream_codec.hpp"
-#include "http/suspension_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using namespace ff;

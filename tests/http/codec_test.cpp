@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
 #include "core/ids.hpp"
-#include "http/execution_codec.hpp"
+#include "http/codecs/executions_create_codec.hpp"
+#include "http/codecs/executions_list_codec.hpp"
+#include "http/codecs/executions_read_codec.hpp"
 #include "http/json_codec.hpp"
 
 using namespace ff;

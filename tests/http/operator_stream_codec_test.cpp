@@ -3,9 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include "http/codecs/operator_actions_codec.hpp"
+#include "http/codecs/stream_read_codec.hpp"
 #include "http/json_codec.hpp"
-#include "http/operator_codec.hpp"
-#include "http/stream_codec.hpp"
 
 using namespace ff;
 

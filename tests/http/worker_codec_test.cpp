@@ -2,8 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include "http/codecs/executions_claim_codec.hpp"
+#include "http/codecs/lease_ops_codec.hpp"
+#include "http/codecs/stream_append_codec.hpp"
+#include "http/codecs/workers_dispatch_codec.hpp"
 #include "http/json_codec.hpp"
-#include "http/worker_codec.hpp"
 
 using namespace ff;
 

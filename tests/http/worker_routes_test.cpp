@@ -8,9 +8,9 @@
 
 #include "core/ids.hpp"
 #include "http/metrics.hpp"
+#include "http/response_encoding.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
-#include "http/worker_codec.hpp"
 #include "tests/http/fake_gateway.hpp"
 #include "tests/http/running_server.hpp"
 #include "tests/support/http_client.hpp"

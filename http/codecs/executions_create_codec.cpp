@@ -1,10 +1,11 @@
-#include "http/execution_codec.hpp"
+#include "http/codecs/executions_create_codec.hpp"
 
 #include <algorithm>
 #include <random>
 
 #include "core/expected.hpp"
 #include "core/ids.hpp"
+#include "core/validation.hpp"
 #include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
 
@@ -12,23 +13,8 @@ namespace ff {
 
 namespace {
 
-constexpr std::size_t max_capability_tokens = 256;
-constexpr std::size_t max_capability_csv_bytes = 4096;
-
 engine_error policy_error(std::string detail) {
-  engine_error e;
-  e.kind = error_kind::validation;
-  e.code = "invalid_policy_json";
-  e.detail = std::move(detail);
-  return e;
-}
-
-engine_error capabilities_error(std::string detail) {
-  engine_error e;
-  e.kind = error_kind::validation;
-  e.code = "invalid_capabilities";
-  e.detail = std::move(detail);
-  return e;
+  return engine_error::validation("invalid_policy_json", std::move(detail));
 }
 
 std::string format_bound(double v) {
@@ -191,23 +177,15 @@ expected<std::string> check_capabilities(const rapidjson::Value& routing) {
   std::vector<std::string> tokens;
   for (rapidjson::SizeType i = 0; i < caps->Size(); ++i) {
     const auto& t = (*caps)[i];
-    if (!t.IsString()) return capabilities_error("required:non_string_token");
-    std::string token(t.GetString(), t.GetStringLength());
-    if (token.empty()) return capabilities_error("required:empty_token");
-    if (token.find(',') != std::string::npos) return capabilities_error("required:comma_in_token");
-    for (unsigned char ch : token)
-      if (ch <= 0x20 || ch == 0x7f) return capabilities_error("required:control_or_whitespace");
-    tokens.push_back(std::move(token));
+    if (!t.IsString()) {
+      // The tokens before it are judged first, in the order they came.
+      if (auto ok = check_capability_tokens(tokens, capability_set::required); !ok)
+        return std::move(ok).error();
+      return capabilities_error("required:non_string_token");
+    }
+    tokens.emplace_back(t.GetString(), t.GetStringLength());
   }
-  if (tokens.size() > max_capability_tokens) return capabilities_error("required:too_many_tokens");
-  std::sort(tokens.begin(), tokens.end());
-  std::string csv;
-  for (const auto& t : tokens) {
-    if (!csv.empty()) csv.push_back(',');
-    csv += t;
-  }
-  if (csv.size() > max_capability_csv_bytes) return capabilities_error("required:too_many_bytes");
-  return csv;
+  return capabilities_csv(std::move(tokens), capability_set::required);
 }
 
 } // namespace
@@ -420,72 +398,6 @@ create_decode_result decode_create_execution(const rapidjson::Value& body,
   return result;
 }
 
-std::string encode_execution_info(const execution_info& info) {
-  rapidjson::StringBuffer buf;
-  json_writer w(buf);
-  auto field = [&](std::string_view key, std::string_view value) {
-    write_key(w, key);
-    write_string(w, value);
-  };
-  w.StartObject();
-  field("execution_id", info.execution_id);
-  field("namespace", info.namespace_name);
-  field("lane_id", info.lane_id);
-  write_key(w, "priority");
-  w.Int(info.priority);
-  field("execution_kind", info.execution_kind);
-  write_key(w, "state_vector");
-  w.StartObject();
-  field("lifecycle_phase", info.state.lifecycle_phase);
-  field("ownership_state", info.state.ownership_state);
-  field("eligibility_state", info.state.eligibility_state);
-  field("blocking_reason", info.state.blocking_reason);
-  field("terminal_outcome", info.state.terminal_outcome);
-  field("attempt_state", info.state.attempt_state);
-  field("public_state", info.state.public_state);
-  w.EndObject();
-  field("public_state", info.state.public_state);
-  // Times travel as decimal strings; unset ones are omitted (§2.1).
-  field("created_at", std::to_string(info.created_at));
-  if (info.started_at != 0) field("started_at", std::to_string(info.started_at));
-  if (info.completed_at != 0) field("completed_at", std::to_string(info.completed_at));
-  write_key(w, "current_attempt_index");
-  w.Uint(info.current_attempt_index);
-  write_key(w, "flow_id");
-  if (info.flow_id.empty()) w.Null();
-  else write_string(w, info.flow_id);
-  field("blocking_detail", info.blocking_detail);
-  // Beyond the reference: what operators ask first about an execution.
-  write_key(w, "last_error");
-  if (info.last_error_code.empty() && info.last_error_message.empty()) {
-    w.Null();
-  } else {
-    w.StartObject();
-    field("code", info.last_error_code);
-    field("message", info.last_error_message);
-    write_key(w, "details");
-    if (info.last_error_details.empty()) w.Null();
-    else w.RawValue(info.last_error_details.data(), info.last_error_details.size(),
-                    rapidjson::kObjectType);
-    w.EndObject();
-  }
-  write_key(w, "progress");
-  if (info.progress_pct < 0) {
-    w.Null();
-  } else {
-    w.StartObject();
-    write_key(w, "pct");
-    w.Int(info.progress_pct);
-    field("message", info.progress_message);
-    w.EndObject();
-  }
-  write_key(w, "cancel_reason");
-  if (info.cancel_reason.empty()) w.Null();
-  else write_string(w, info.cancel_reason);
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
 std::string encode_create_outcome(const create_execution_outcome& outcome) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
@@ -500,22 +412,7 @@ std::string encode_create_outcome(const create_execution_outcome& outcome) {
   }
   w.EndObject();
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-std::string encode_execution_page(const execution_page& page) {
-  rapidjson::StringBuffer buf;
-  json_writer w(buf);
-  w.StartObject();
-  write_key(w, "executions");
-  w.StartArray();
-  for (const auto& id : page.execution_ids) write_string(w, id);
-  w.EndArray();
-  write_key(w, "next_cursor");
-  if (page.next_cursor.empty()) w.Null();
-  else write_string(w, page.next_cursor);
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  return json_text(buf);
 }
 
 } // namespace ff

@@ -1,8 +1,9 @@
 #pragma once
-// JSON ⇄ the signal and waitpoint routes that carry no fence: signal
+// JSON ⇄ the suspension routes (handlers/suspension.cpp): the fenced
+// suspend and pending-waitpoint creation (decisions.md §5.1), signal
 // delivery (rest-api.md §3.9), the pending-waitpoint listing (§2.4, §3.5,
 // paginated per decisions.md §3), the operator token read (§3.6) and the
-// secret rotation (§3.27). The fenced suspend routes live in worker_codec.
+// secret rotation (§3.27).
 
 #include <cstdint>
 #include <string>
@@ -12,11 +13,23 @@
 #include "actors/engine_gateway.hpp"
 #include "core/suspension.hpp"
 #include "http/request_decoding.hpp"
-#include "http/worker_codec.hpp"
 
 namespace ff {
 
 constexpr std::uint32_t default_pending_waitpoints_page = 100;
+
+// POST /v1/executions/{id}/suspend (decisions.md §5.1): the shape here,
+// then validate_suspend_args (core/suspension.hpp). Fresh waitpoints leave
+// id and token empty and suspension_id is left empty: the node mints them.
+// `now_ms` turns timeout_ms into the absolute timeout_at.
+decoded<on_partition<suspend_args>> decode_suspend(const route_params& path,
+                                                   const rapidjson::Value& body,
+                                                   std::int64_t now_ms);
+// POST /v1/executions/{id}/waitpoints (extension: a pending waitpoint the
+// worker hands out before it suspends): the shape, then
+// validate_pending_waitpoint_args. Id and token left for the node.
+decoded<on_partition<create_pending_waitpoint_args>> decode_create_pending_waitpoint(
+    const route_params& path, const rapidjson::Value& body, std::int64_t now_ms);
 
 // A signal for one waitpoint, with the token the node verifies first.
 struct signal_request {
@@ -50,6 +63,11 @@ struct rotate_request {
 };
 decoded<rotate_request> decode_rotate(const rapidjson::Value& body);
 
+// {"suspension_id","status","waitpoints":[{"waitpoint_id","waitpoint_key",
+// "waitpoint_token"}]}, plus "signals" (lease shape) when already_satisfied.
+std::string encode_suspend_outcome(const suspend_outcome& outcome);
+// {"waitpoint_id","waitpoint_key","waitpoint_token"}
+std::string encode_waitpoint_binding(const waitpoint_binding& binding);
 // {"Accepted":{"signal_id","effect"}} or {"Duplicate":{"existing_signal_id"}}
 std::string encode_signal_outcome(const deliver_signal_outcome& outcome);
 // A bare JSON array of PendingWaitpointInfo (activated_at / expires_at

@@ -1,14 +1,10 @@
-#include "http/stream_codec.hpp"
+#include "http/codecs/stream_read_codec.hpp"
 
 #include "http/json_codec.hpp"
 
 namespace ff {
 
 namespace {
-
-http_response query_error(const std::string& detail) {
-  return bad_request("Failed to deserialize query string: " + detail);
-}
 
 bool all_digits_u64(std::string_view s) {
   std::uint64_t v = 0;

@@ -1,8 +1,9 @@
-#include "http/suspension_codec.hpp"
+#include "http/codecs/suspension_codec.hpp"
 
 #include "core/waitpoint_token.hpp"
 #include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
+#include "http/response_encoding.hpp"
 #include "http/router.hpp"
 
 namespace ff {
@@ -25,12 +26,15 @@ void i64_duration(field_reader& r, const char* name, std::int64_t& out) {
   else out = static_cast<std::int64_t>(v);
 }
 
-std::string finish(rapidjson::StringBuffer& buf) {
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-http_response query_error(const std::string& detail) {
-  return bad_request("Failed to deserialize query string: " + detail);
+void write_binding(json_writer& w, const waitpoint_binding& b) {
+  w.StartObject();
+  write_key(w, "waitpoint_id");
+  write_string(w, b.waitpoint_id);
+  write_key(w, "waitpoint_key");
+  write_string(w, b.waitpoint_key);
+  write_key(w, "waitpoint_token");
+  write_string(w, b.waitpoint_token);
+  w.EndObject();
 }
 
 http_response no_store(http_response r) {
@@ -40,6 +44,74 @@ http_response no_store(http_response r) {
 
 } // namespace
 
+decoded<on_partition<suspend_args>> decode_suspend(const route_params& path,
+                                                   const rapidjson::Value& body,
+                                                   std::int64_t now_ms) {
+  using result = on_partition<suspend_args>;
+  suspend_input in;
+  in.now_ms = now_ms;
+  auto d = decode_fenced<suspend_args>(path, body, [&](field_reader& r, suspend_args& a) {
+    in.reason_given = r.string("reason_code", a.reason_code, false);
+    const rapidjson::Value* wps = r.find("waitpoints");
+    if (!wps) {
+      r.fail("waitpoints", "missing required field");
+    } else if (!wps->IsArray()) {
+      r.fail("waitpoints", "expected an array of waitpoint objects");
+    } else {
+      for (rapidjson::SizeType i = 0; i < wps->Size() && r.ok(); ++i) {
+        const auto& w = (*wps)[i];
+        std::string at = "waitpoints[" + std::to_string(i) + "]";
+        if (!w.IsObject()) return r.fail(at, "expected an object");
+        field_reader wr(w, at + ".");
+        waitpoint_request wp;
+        bool has_key = wr.string("waitpoint_key", wp.waitpoint_key, false);
+        std::string id;
+        if (wr.string("waitpoint_id", id, false)) {
+          if (auto u = canonical_uuid(id)) wp.waitpoint_id = std::move(*u);
+          else wr.fail("waitpoint_id", "expected a UUID");
+          wp.activate_pending = true;
+        }
+        adopt_failure(r, wr);
+        in.key_given.push_back(has_key);
+        a.waitpoints.push_back(std::move(wp));
+      }
+    }
+    const rapidjson::Value* condition = r.find("resume_condition");
+    if (!condition) r.fail("resume_condition", "missing required field");
+    else if (!condition->IsObject()) r.fail("resume_condition", "expected a JSON object");
+    else a.resume_condition_json = to_json(*condition);
+    std::uint64_t timeout_ms = 0;
+    if (r.integer("timeout_ms", timeout_ms, false)) in.timeout_ms = timeout_ms;
+    r.string("timeout_behavior", a.timeout_behavior, false);
+    r.string("idempotency_key", a.idempotency_key, false);
+  });
+  if (!d) return d;
+  in.args = std::move(d.args->args);
+  auto valid = validate_suspend_args(std::move(in));
+  if (!valid) return failed<result>(error_response(valid.error()));
+  d.args->args = std::move(*valid);
+  return d;
+}
+
+decoded<on_partition<create_pending_waitpoint_args>> decode_create_pending_waitpoint(
+    const route_params& path, const rapidjson::Value& body, std::int64_t now_ms) {
+  using result = on_partition<create_pending_waitpoint_args>;
+  pending_waitpoint_input in;
+  in.now_ms = now_ms;
+  auto d = decode_fenced<create_pending_waitpoint_args>(
+      path, body, [&](field_reader& r, create_pending_waitpoint_args& a) {
+        in.key_given = r.string("waitpoint_key", a.waitpoint_key, false);
+        std::uint64_t expires_in = 0;
+        if (r.integer("expires_in_ms", expires_in, false)) in.expires_in_ms = expires_in;
+      });
+  if (!d) return d;
+  in.args = std::move(d.args->args);
+  auto valid = validate_pending_waitpoint_args(std::move(in));
+  if (!valid) return failed<result>(error_response(valid.error()));
+  d.args->args = std::move(*valid);
+  return d;
+}
+
 decoded<on_partition<signal_request>> decode_signal(const route_params& path,
                                                     const rapidjson::Value& body) {
   using result = on_partition<signal_request>;
@@ -47,10 +119,7 @@ decoded<on_partition<signal_request>> decode_signal(const route_params& path,
   result out;
   auto& a = out.args.args;
   std::string body_id;
-  if (r.string("execution_id", body_id, true)) {
-    if (auto id = execution_id::parse(body_id); !id)
-      r.fail("execution_id", "invalid execution id: " + id.error().text());
-  }
+  execution_id_field(r, body_id);
   uuid_field(r, "waitpoint_id", a.waitpoint_id, true);
   uuid_field(r, "signal_id", a.signal_id, true);
   r.string("signal_name", a.signal_name, true);
@@ -74,10 +143,7 @@ decoded<on_partition<signal_request>> decode_signal(const route_params& path,
 
   execution_id id;
   http_response error;
-  if (!path_execution_id(path, id, error)) return failed<result>(error);
-  // Ids are compared verbatim: the text is part of the store keys.
-  if (body_id != id.value)
-    return failed<result>(bad_request("path execution_id does not match body execution_id"));
+  if (!path_execution_id_matching(path, body_id, id, error)) return failed<result>(error);
   a.execution_id = id.value;
   out.partition = id.partition;
   return success(std::move(out));
@@ -156,6 +222,34 @@ decoded<rotate_request> decode_rotate(const rapidjson::Value& body) {
   return success(std::move(out));
 }
 
+std::string encode_suspend_outcome(const suspend_outcome& o) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  write_key(w, "suspension_id");
+  write_string(w, o.suspension_id);
+  write_key(w, "status");
+  write_string(w, o.status);
+  write_key(w, "waitpoints");
+  w.StartArray();
+  for (const auto& b : o.waitpoints) write_binding(w, b);
+  w.EndArray();
+  // The worker keeps its lease and goes on with these instead of resuming.
+  if (o.status == "already_satisfied") {
+    write_key(w, "signals");
+    write_signals(w, o.signals);
+  }
+  w.EndObject();
+  return json_text(buf);
+}
+
+std::string encode_waitpoint_binding(const waitpoint_binding& b) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  write_binding(w, b);
+  return json_text(buf);
+}
+
 std::string encode_signal_outcome(const deliver_signal_outcome& o) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
@@ -175,22 +269,18 @@ std::string encode_signal_outcome(const deliver_signal_outcome& o) {
   }
   w.EndObject();
   w.EndObject();
-  return finish(buf);
+  return json_text(buf);
 }
 
 std::string encode_pending_waitpoints(const pending_waitpoint_page& page) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
-  auto field = [&](std::string_view key, std::string_view value) {
-    write_key(w, key);
-    write_string(w, value);
-  };
   w.StartArray();
   for (const auto& p : page.waitpoints) {
     w.StartObject();
-    field("waitpoint_id", p.waitpoint_id);
-    field("waitpoint_key", p.waitpoint_key);
-    field("state", p.state);
+    write_field(w, "waitpoint_id", p.waitpoint_id);
+    write_field(w, "waitpoint_key", p.waitpoint_key);
+    write_field(w, "state", p.state);
     write_key(w, "required_signal_names");
     w.StartArray();
     for (const auto& n : p.required_signal_names) write_string(w, n);
@@ -205,13 +295,13 @@ std::string encode_pending_waitpoints(const pending_waitpoint_page& page) {
       write_key(w, "expires_at");
       w.Int64(p.expires_at);
     }
-    field("execution_id", p.execution_id);
-    field("token_kid", p.token_kid);
-    field("token_fingerprint", p.token_fingerprint);
+    write_field(w, "execution_id", p.execution_id);
+    write_field(w, "token_kid", p.token_kid);
+    write_field(w, "token_fingerprint", p.token_fingerprint);
     w.EndObject();
   }
   w.EndArray();
-  return finish(buf);
+  return json_text(buf);
 }
 
 std::string encode_waitpoint_token(const std::string& token) {
@@ -231,7 +321,7 @@ std::string encode_rotation_report(const rotation_report& report) {
   write_key(w, "new_kid");
   write_string(w, report.new_kid);
   w.EndObject();
-  return finish(buf);
+  return json_text(buf);
 }
 
 http_response rotation_response(expected<rotation_report> r) {

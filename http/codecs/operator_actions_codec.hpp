@@ -1,7 +1,8 @@
 #pragma once
-// JSON ⇄ the operator routes of rest-api.md: cancel (§3.8), priority
-// (§3.10), replay (§3.11), revoke-lease (§3.12) and reclaim (§3.13), with
-// their externally tagged (or, for reclaim, `status`-tagged) answers.
+// JSON ⇄ the operator routes of rest-api.md (handlers/operator_actions.cpp):
+// cancel (§3.8), priority (§3.10), replay (§3.11), revoke-lease (§3.12) and
+// reclaim (§3.13), with their externally tagged (or, for reclaim,
+// `status`-tagged) answers.
 
 #include <optional>
 #include <string>
@@ -10,7 +11,6 @@
 
 #include "core/lease.hpp"
 #include "http/request_decoding.hpp"
-#include "http/worker_codec.hpp"
 
 namespace ff {
 

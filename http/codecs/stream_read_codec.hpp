@@ -1,7 +1,7 @@
 #pragma once
-// Attempt stream reads over REST: the cursor grammar and query rules of
-// rest-api.md §3.15 (range read) and §3.16 (tail), and the StreamFrames
-// answer of §2.5.
+// Attempt stream reads over REST (handlers/stream_read.cpp): the cursor
+// grammar and query rules of rest-api.md §3.15 (range read) and §3.16
+// (tail), and the StreamFrames answer of §2.5.
 
 #include <optional>
 #include <string>
@@ -9,7 +9,6 @@
 
 #include "core/stream.hpp"
 #include "http/request_decoding.hpp"
-#include "http/worker_codec.hpp"
 
 namespace ff {
 

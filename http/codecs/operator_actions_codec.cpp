@@ -1,4 +1,4 @@
-#include "http/operator_codec.hpp"
+#include "http/codecs/operator_actions_codec.hpp"
 
 #include <algorithm>
 
@@ -36,10 +36,7 @@ decoded<on_partition<cancel_args>> decode_cancel(const route_params& path,
   result out;
   auto& a = out.args;
   std::string body_id;
-  if (r.string("execution_id", body_id, true)) {
-    if (auto id = execution_id::parse(body_id); !id)
-      r.fail("execution_id", "invalid execution id: " + id.error().text());
-  }
+  execution_id_field(r, body_id);
   r.string("reason", a.reason, true);
   r.string("source", a.source, false);
   uuid_field(r, "lease_id", a.fence.lease_id, false);
@@ -51,10 +48,7 @@ decoded<on_partition<cancel_args>> decode_cancel(const route_params& path,
 
   execution_id id;
   http_response error;
-  if (!path_execution_id(path, id, error)) return failed<result>(error);
-  // Ids are compared verbatim: the text is part of the store keys.
-  if (body_id != id.value)
-    return failed<result>(bad_request("path execution_id does not match body execution_id"));
+  if (!path_execution_id_matching(path, body_id, id, error)) return failed<result>(error);
   if (a.source.empty()) a.source = "operator_override";
   a.execution_id = id.value;
   out.partition = id.partition;
@@ -98,14 +92,9 @@ decoded<on_partition<claim_grant_args>> decode_reclaim(const route_params& path,
   execution_id id;
   http_response error;
   if (!path_execution_id(path, id, error)) return failed<result>(error);
-  if (auto p = identifier_problem("worker_id", a.worker_id); !p.empty())
+  if (auto p = worker_identity_problem(a.worker_id, a.worker_instance_id, a.lane_id); !p.empty())
     return failed<result>(bad_request(p));
-  if (auto p = identifier_problem("worker_instance_id", a.worker_instance_id); !p.empty())
-    return failed<result>(bad_request(p));
-  if (auto p = lane_id_problem(a.lane_id); !p.empty())
-    return failed<result>(bad_request("lane_id: " + p));
-  if (grant_ttl < 1 || grant_ttl > static_cast<std::uint64_t>(max_grant_ttl_ms))
-    return failed<result>(bad_request("grant_ttl_ms must be in 1..=60000"));
+  if (auto p = grant_ttl_problem(grant_ttl); !p.empty()) return failed<result>(bad_request(p));
   auto csv = worker_capabilities_csv(std::move(caps));
   if (!csv) return failed<result>(error_response(csv.error()));
   a.worker_capabilities = std::move(*csv);
@@ -142,24 +131,21 @@ std::optional<std::string> encode_reclaim_outcome(const reclaim_grant_outcome& o
                                                   const std::string& execution_id) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
-  auto field = [&](std::string_view key, std::string_view value) {
-    write_key(w, key);
-    write_string(w, value);
-  };
   w.StartObject();
-  field("status", o.status);
+  write_field(w, "status", o.status);
   if (o.status == "granted") {
-    field("execution_id", o.grant.execution_id.empty() ? execution_id : o.grant.execution_id);
-    field("partition_key", o.grant.partition_key);
-    field("grant_key", o.grant.grant_key);
+    write_field(w, "execution_id",
+                o.grant.execution_id.empty() ? execution_id : o.grant.execution_id);
+    write_field(w, "partition_key", o.grant.partition_key);
+    write_field(w, "grant_key", o.grant.grant_key);
     write_key(w, "expires_at_ms");
     w.Uint64(o.grant.expires_at_ms < 0 ? 0 : static_cast<std::uint64_t>(o.grant.expires_at_ms));
-    field("lane_id", o.grant.lane_id);
+    write_field(w, "lane_id", o.grant.lane_id);
   } else if (o.status == "not_reclaimable") {
-    field("execution_id", execution_id);
-    field("detail", o.detail);
+    write_field(w, "execution_id", execution_id);
+    write_field(w, "detail", o.detail);
   } else if (o.status == "reclaim_cap_exceeded") {
-    field("execution_id", execution_id);
+    write_field(w, "execution_id", execution_id);
     write_key(w, "reclaim_count");
     w.Uint(o.reclaim_count);
   } else {

@@ -1,7 +1,7 @@
 #pragma once
-// JSON ⇄ execution types: the create body (rest-api.md §3.2 with the
-// decisions.md §1b id extension), the policy checks of §2.3, and the
-// ExecutionInfo / page / outcome encodings.
+// JSON ⇄ POST /v1/executions (handlers/executions_create.cpp): the create
+// body (rest-api.md §3.2 with the decisions.md §1b id extension), the policy
+// checks of §2.3, and the create outcome.
 
 #include <cstdint>
 #include <functional>
@@ -48,8 +48,7 @@ struct policy_summary {
 // code `invalid_policy_json` or `invalid_capabilities` (→ 400).
 expected<policy_summary> check_policy(const rapidjson::Value& policy);
 
-std::string encode_execution_info(const execution_info& info);
+// {"Created":{"execution_id","public_state"}} or {"Duplicate":{"execution_id"}}
 std::string encode_create_outcome(const create_execution_outcome& outcome);
-std::string encode_execution_page(const execution_page& page);
 
 } // namespace ff

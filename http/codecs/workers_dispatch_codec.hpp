@@ -1,0 +1,32 @@
+#pragma once
+// JSON ⇄ the worker dispatch routes of decisions.md §5 (handlers/
+// workers_dispatch.cpp): acquire, the reference claim of rest-api.md §3.14
+// with its wait_ms extension, and the registry heartbeat. Acquire answers
+// the lease object of http/response_encoding.hpp.
+
+#include <cstdint>
+#include <string>
+
+#include <rapidjson/document.h>
+
+#include "core/lease.hpp"
+#include "core/worker.hpp"
+#include "http/request_decoding.hpp"
+#include "http/response_encoding.hpp"
+
+namespace ff {
+
+// POST /v1/workers/{worker_id}/acquire
+decoded<dispatch_request> decode_acquire(const route_params& path, const rapidjson::Value& body);
+// POST /v1/workers/{worker_id}/claim (rest-api.md §3.14 + wait_ms)
+decoded<dispatch_request> decode_claim_grant(const route_params& path,
+                                             const rapidjson::Value& body);
+// POST /v1/workers/{worker_id}/heartbeat
+decoded<register_worker_args> decode_heartbeat(const route_params& path,
+                                               const rapidjson::Value& body, std::int64_t now_ms);
+
+// The flat grant of rest-api.md §3.14.
+std::string encode_claim_grant(const claim_grant& grant);
+std::string encode_worker_liveness(const worker_liveness& liveness);
+
+} // namespace ff

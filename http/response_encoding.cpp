@@ -1,0 +1,66 @@
+#include "http/response_encoding.hpp"
+
+#include <rapidjson/document.h>
+
+namespace ff {
+
+void write_signals(json_writer& w, const std::vector<delivered_signal>& signals) {
+  w.StartArray();
+  for (const auto& s : signals) {
+    w.StartObject();
+    write_key(w, "signal_id");
+    write_string(w, s.signal_id);
+    write_key(w, "signal_name");
+    write_string(w, s.signal_name);
+    write_key(w, "source_identity");
+    write_string(w, s.source_identity);
+    write_key(w, "payload");
+    write_byte_array(w, s.payload);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string encode_claimed_lease(const claimed_lease& l) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  write_field(w, "execution_id", l.execution_id);
+  write_u64(w, "attempt_index", l.attempt_index);
+  write_field(w, "attempt_id", l.attempt_id);
+  write_field(w, "attempt_type", l.attempt_type);
+  write_field(w, "lease_id", l.lease_id);
+  write_u64(w, "lease_epoch", l.lease_epoch);
+  write_key(w, "lease_expires_at");
+  w.Int64(l.lease_expires_at);
+  write_field(w, "lane_id", l.lane_id);
+  write_field(w, "execution_kind", l.execution_kind);
+  // Bytes as an array of integers, like create's input (rest-api.md §1.2).
+  write_key(w, "input_payload");
+  write_byte_array(w, l.input_payload);
+  write_key(w, "payload_encoding");
+  if (l.payload_encoding.empty()) w.Null();
+  else write_string(w, l.payload_encoding);
+  write_key(w, "tags");
+  w.StartObject();
+  for (const auto& [k, v] : l.tags) write_field(w, k, v);
+  w.EndObject();
+  // The stored policy, embedded as an object; anything unreadable reads as
+  // "no policy" rather than failing a lease the worker already holds.
+  write_key(w, "policy");
+  rapidjson::Document policy;
+  if (!l.policy_json.empty() && parse_json_text(l.policy_json, policy, nullptr) &&
+      policy.IsObject()) {
+    policy.Accept(w);
+  } else {
+    w.StartObject();
+    w.EndObject();
+  }
+  // Always present, so a worker reads one shape whatever the attempt type.
+  write_key(w, "signals");
+  write_signals(w, l.signals);
+  w.EndObject();
+  return json_text(buf);
+}
+
+} // namespace ff

@@ -1,0 +1,22 @@
+#pragma once
+// Response shapes shared by the codecs of more than one handler: the lease
+// object of decisions.md §5.1 (acquire in workers_dispatch, claim in
+// executions_claim) and the signals a resumed or already-satisfied
+// attempt receives (that lease object and the suspend answer).
+
+#include <string>
+#include <vector>
+
+#include "core/lease.hpp"
+#include "http/json_codec.hpp"
+
+namespace ff {
+
+// [{"signal_id","signal_name","source_identity","payload":[bytes]}, ...]
+void write_signals(json_writer& w, const std::vector<delivered_signal>& signals);
+
+// The lease object (acquire and executions/{id}/claim). `signals` is always
+// present: `[]` unless the attempt resumes a suspension.
+std::string encode_claimed_lease(const claimed_lease& lease);
+
+} // namespace ff
