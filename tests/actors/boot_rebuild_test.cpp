@@ -21,7 +21,7 @@ struct node_rig : deterministic_actors {
   recording_metrics inline_metrics; // what the stand-in backend reports
   std::shared_ptr<routing_table> table = std::make_shared<routing_table>();
   std::shared_ptr<lane_directory> lanes;
-  caf::actor node;
+  node_actor node;
   std::size_t pool_size = 1;
 
   node_rig() {
