@@ -150,7 +150,7 @@ end
 
 -- ---- Keys -----------------------------------------------------------------
 -- Every key name the library spells is built in this section, one function
--- per key shape; no other area file writes a key name. ff_key_<name>
+-- per key shape; no other area file writes a key name. ff_key.<name>
 -- mirrors valkey_keys::<name>_key in backends/valkey/keys.hpp (which takes
 -- the whole execution id alone where these take tag and id); "no twin"
 -- marks a key only this library builds.
@@ -183,148 +183,152 @@ local function ff_waitpoint_hmac_key_tag(key)
   return string.match(ff_s(key), '^ff:sec:(%b{}):waitpoint_hmac$')
 end
 
+-- One table, not a local per key: a function library has at most 200
+-- top-level locals.
+local ff_key = {}
+
 -- Per execution: ff:exec:T:E:<suffix> (exec_key).
-local function ff_key_exec_core(tag, eid)
+function ff_key.exec_core(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':core'
 end
-local function ff_key_exec_payload(tag, eid)
+function ff_key.exec_payload(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':payload'
 end
-local function ff_key_exec_policy(tag, eid)
+function ff_key.exec_policy(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':policy'
 end
-local function ff_key_exec_tags(tag, eid)
+function ff_key.exec_tags(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':tags'
 end
-local function ff_key_exec_result(tag, eid)
+function ff_key.exec_result(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':result'
 end
-local function ff_key_lease_current(tag, eid)
+function ff_key.lease_current(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':lease:current'
 end
-local function ff_key_lease_history(tag, eid)
+function ff_key.lease_history(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':lease:history'
 end
-local function ff_key_claim_grant(tag, eid)
+function ff_key.claim_grant(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':claim_grant'
 end
-local function ff_key_attempts(tag, eid)
+function ff_key.attempts(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':attempts'
 end
-local function ff_key_suspension_current(tag, eid)
+function ff_key.suspension_current(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':suspension:current'
 end
-local function ff_key_exec_waitpoints(tag, eid)
+function ff_key.exec_waitpoints(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':waitpoints'
 end
-local function ff_key_exec_signals(tag, eid)
+function ff_key.exec_signals(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':signals'
 end
 -- No twin: the open suspension's condition tokens.
-local function ff_key_suspension_satisfied_set(tag, eid)
+function ff_key.suspension_satisfied_set(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':suspension:current:satisfied_set'
 end
 -- No twin: the ids of the signals that added condition tokens.
-local function ff_key_suspension_satisfied_signals(tag, eid)
+function ff_key.suspension_satisfied_signals(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':suspension:current:satisfied_set:signals'
 end
 -- No twin (only deleted).
-local function ff_key_suspension_member_map(tag, eid)
+function ff_key.suspension_member_map(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':suspension:current:member_map'
 end
 -- No twin: dependency records (only deleted, with the execution).
-local function ff_key_deps_meta(tag, eid)
+function ff_key.deps_meta(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':deps:meta'
 end
-local function ff_key_deps_unresolved(tag, eid)
+function ff_key.deps_unresolved(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':deps:unresolved'
 end
-local function ff_key_deps_all_edges(tag, eid)
+function ff_key.deps_all_edges(tag, eid)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':deps:all_edges'
 end
-local function ff_key_dep_edge(tag, eid, edge)
+function ff_key.dep_edge(tag, eid, edge)
   return 'ff:exec:' .. tag .. ':' .. eid .. ':dep:' .. edge
 end
 
 -- Per attempt: ff:attempt:T:E:I[:suffix], ff:stream:T:E:I[:meta];
 -- `index` is the decimal attempt index.
-local function ff_key_attempt(tag, eid, index)
+function ff_key.attempt(tag, eid, index)
   return 'ff:attempt:' .. tag .. ':' .. eid .. ':' .. index
 end
-local function ff_key_attempt_summary(tag, eid, index)
+function ff_key.attempt_summary(tag, eid, index)
   return 'ff:attempt:' .. tag .. ':' .. eid .. ':' .. index .. ':summary'
 end
 -- No twin: the attempt's usage report sequence.
-local function ff_key_attempt_usage(tag, eid, index)
+function ff_key.attempt_usage(tag, eid, index)
   return 'ff:attempt:' .. tag .. ':' .. eid .. ':' .. index .. ':usage'
 end
 -- No twin (only deleted, with the execution).
-local function ff_key_attempt_policy(tag, eid, index)
+function ff_key.attempt_policy(tag, eid, index)
   return 'ff:attempt:' .. tag .. ':' .. eid .. ':' .. index .. ':policy'
 end
-local function ff_key_stream(tag, eid, index)
+function ff_key.stream(tag, eid, index)
   return 'ff:stream:' .. tag .. ':' .. eid .. ':' .. index
 end
-local function ff_key_stream_meta(tag, eid, index)
+function ff_key.stream_meta(tag, eid, index)
   return 'ff:stream:' .. tag .. ':' .. eid .. ':' .. index .. ':meta'
 end
 
 -- Per partition: ff:idx:T:<name>.
-local function ff_key_lane_index(tag, lane, state)
+function ff_key.lane_index(tag, lane, state)
   return 'ff:idx:' .. tag .. ':lane:' .. lane .. ':' .. state
 end
-local function ff_key_worker_leases(tag, instance_id)
+function ff_key.worker_leases(tag, instance_id)
   return 'ff:idx:' .. tag .. ':worker:' .. instance_id .. ':leases'
 end
-local function ff_key_lease_expiry(tag)
+function ff_key.lease_expiry(tag)
   return 'ff:idx:' .. tag .. ':lease_expiry'
 end
-local function ff_key_attempt_timeout(tag)
+function ff_key.attempt_timeout(tag)
   return 'ff:idx:' .. tag .. ':attempt_timeout'
 end
-local function ff_key_execution_deadline(tag)
+function ff_key.execution_deadline(tag)
   return 'ff:idx:' .. tag .. ':execution_deadline'
 end
-local function ff_key_all_executions(tag)
+function ff_key.all_executions(tag)
   return 'ff:idx:' .. tag .. ':all_executions'
 end
-local function ff_key_retention(tag)
+function ff_key.retention(tag)
   return 'ff:idx:' .. tag .. ':retention'
 end
-local function ff_key_suspension_timeout(tag)
+function ff_key.suspension_timeout(tag)
   return 'ff:idx:' .. tag .. ':suspension_timeout'
 end
-local function ff_key_pending_waitpoint_expiry(tag)
+function ff_key.pending_waitpoint_expiry(tag)
   return 'ff:idx:' .. tag .. ':pending_waitpoint_expiry'
 end
 
 -- Waitpoints and signals (slot of T).
-local function ff_key_waitpoint_hash(tag, wpid)
+function ff_key.waitpoint_hash(tag, wpid)
   return 'ff:wp:' .. tag .. ':' .. wpid
 end
-local function ff_key_waitpoint_signals(tag, wpid)
+function ff_key.waitpoint_signals(tag, wpid)
   return 'ff:wp:' .. tag .. ':' .. wpid .. ':signals'
 end
-local function ff_key_waitpoint_condition(tag, wpid)
+function ff_key.waitpoint_condition(tag, wpid)
   return 'ff:wp:' .. tag .. ':' .. wpid .. ':condition'
 end
-local function ff_key_signal_hash(tag, sid)
+function ff_key.signal_hash(tag, sid)
   return 'ff:signal:' .. tag .. ':' .. sid
 end
 -- No twin: a signal's payload.
-local function ff_key_signal_payload(tag, sid)
+function ff_key.signal_payload(tag, sid)
   return 'ff:signal:' .. tag .. ':' .. sid .. ':payload'
 end
 -- No twin: a signal idempotency record (first signal id, with a TTL).
-local function ff_key_signal_dedup(tag, wpid, idempotency_key)
+function ff_key.signal_dedup(tag, wpid, idempotency_key)
   return 'ff:sigdedup:' .. tag .. ':' .. wpid .. ':' .. idempotency_key
 end
 -- No twin: a suspend idempotency record (the first reply, with a TTL).
-local function ff_key_suspend_dedup(tag, eid, idempotency_key)
+function ff_key.suspend_dedup(tag, eid, idempotency_key)
   return 'ff:dedup:suspend:' .. tag .. ':' .. eid .. ':' .. idempotency_key
 end
 -- No twin: the partition's signal delivery stream.
-local function ff_key_signal_delivery(tag)
+function ff_key.signal_delivery(tag)
   return 'ff:part:' .. tag .. ':signal_delivery'
 end
 
@@ -348,14 +352,14 @@ local function ff_exec_keyset(eid)
   end
   return {
     eid = eid, tag = tag,
-    core = ff_key_exec_core(tag, eid), payload = ff_key_exec_payload(tag, eid),
-    policy = ff_key_exec_policy(tag, eid), tags = ff_key_exec_tags(tag, eid),
-    result = ff_key_exec_result(tag, eid), lease = ff_key_lease_current(tag, eid),
-    history = ff_key_lease_history(tag, eid), grant = ff_key_claim_grant(tag, eid),
-    attempts = ff_key_attempts(tag, eid),
-    lease_expiry = ff_key_lease_expiry(tag), attempt_timeout = ff_key_attempt_timeout(tag),
-    deadline = ff_key_execution_deadline(tag), all = ff_key_all_executions(tag),
-    retention = ff_key_retention(tag),
+    core = ff_key.exec_core(tag, eid), payload = ff_key.exec_payload(tag, eid),
+    policy = ff_key.exec_policy(tag, eid), tags = ff_key.exec_tags(tag, eid),
+    result = ff_key.exec_result(tag, eid), lease = ff_key.lease_current(tag, eid),
+    history = ff_key.lease_history(tag, eid), grant = ff_key.claim_grant(tag, eid),
+    attempts = ff_key.attempts(tag, eid),
+    lease_expiry = ff_key.lease_expiry(tag), attempt_timeout = ff_key.attempt_timeout(tag),
+    deadline = ff_key.execution_deadline(tag), all = ff_key.all_executions(tag),
+    retention = ff_key.retention(tag),
   }
 end
 

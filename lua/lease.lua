@@ -68,7 +68,7 @@ local function ff_close_stream(K, index, reason, now, overwrite)
   if not ff_is_set(index) then
     return
   end
-  local meta = ff_key_stream_meta(K.tag, K.eid, index)
+  local meta = ff_key.stream_meta(K.tag, K.eid, index)
   if not overwrite and ff_is_set(redis.call('HGET', meta, 'closed_at')) then
     return
   end
@@ -91,10 +91,10 @@ end
 local function ff_drop_lease(K, core)
   redis.call('DEL', K.lease)
   redis.call('ZREM', K.lease_expiry, K.eid)
-  redis.call('ZREM', ff_key_lane_index(K.tag, core.lane_id, 'active'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'active'), K.eid)
   redis.call('ZREM', K.attempt_timeout, K.eid)
   if ff_is_set(core.current_worker_instance_id) then
-    redis.call('SREM', ff_key_worker_leases(K.tag, core.current_worker_instance_id), K.eid)
+    redis.call('SREM', ff_key.worker_leases(K.tag, core.current_worker_instance_id), K.eid)
   end
 end
 
@@ -139,7 +139,7 @@ local function ff_make_terminal(K, core, now, o)
   FF_WP.close_for_terminal(K, core, now, o.waitpoint_reason or o.outcome)
 
   if live_attempt and ff_is_set(core.current_attempt_index) then
-    local ak = ff_key_attempt(K.tag, K.eid, core.current_attempt_index)
+    local ak = ff_key.attempt(K.tag, K.eid, core.current_attempt_index)
     local st = redis.call('HGET', ak, 'attempt_state')
     if st == 'started' or st == 'suspended' then
       redis.call('HSET', ak, 'attempt_state', o.attempt_end, 'ended_at', now_s,
@@ -156,11 +156,11 @@ local function ff_make_terminal(K, core, now, o)
   end
   ff_drop_lease(K, core)
   for i = 1, #FF_WAITING_LANE_STATES do
-    redis.call('ZREM', ff_key_lane_index(K.tag, core.lane_id, FF_WAITING_LANE_STATES[i]), K.eid)
+    redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, FF_WAITING_LANE_STATES[i]), K.eid)
   end
   redis.call('ZREM', K.deadline, K.eid)
-  redis.call('ZREM', ff_key_suspension_timeout(K.tag), K.eid)
-  redis.call('ZADD', ff_key_lane_index(K.tag, core.lane_id, 'terminal'), now_s, K.eid)
+  redis.call('ZREM', ff_key.suspension_timeout(K.tag), K.eid)
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'terminal'), now_s, K.eid)
   redis.call('ZADD', K.retention, ff_int_str(now + ff_retention_ms(K)), K.eid)
   if ff_is_set(core.flow_id) and not o.no_publish then
     redis.call('PUBLISH', FF_CHANNEL_DAG_COMPLETIONS, cjson.encode({
@@ -193,7 +193,7 @@ local function ff_requeue_for_reclaim(K, core, now, default_cap)
     ff_fail_reclaim_cap(K, core, now)
     return false
   end
-  redis.call('ZADD', ff_key_lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
              K.eid)
   return true
 end
@@ -355,7 +355,7 @@ local function ff_start_attempt(K, core, now, p, prefix)
                    (FF_ATTEMPT_TYPE_OF[core.attempt_state] or 'initial')
   end
   local index_s = ff_int_str(index)
-  local ak = ff_key_attempt(K.tag, K.eid, index_s)
+  local ak = ff_key.attempt(K.tag, K.eid, index_s)
 
   local t = {
     lifecycle_phase = 'active', ownership_state = 'leased',
@@ -387,14 +387,14 @@ local function ff_start_attempt(K, core, now, p, prefix)
 
   if p.kind == 'reclaim' then
     if ff_is_set(old_index) then
-      local old_ak = ff_key_attempt(K.tag, K.eid, old_index)
+      local old_ak = ff_key.attempt(K.tag, K.eid, old_index)
       if redis.call('EXISTS', old_ak) == 1 then
         redis.call('HSET', old_ak, 'attempt_state', 'interrupted_reclaimed', 'ended_at', now_s)
       end
       ff_close_stream(K, old_index, 'reclaimed', now, true)
     end
     if ff_is_set(core.current_worker_instance_id) then
-      redis.call('SREM', ff_key_worker_leases(K.tag, core.current_worker_instance_id), K.eid)
+      redis.call('SREM', ff_key.worker_leases(K.tag, core.current_worker_instance_id), K.eid)
     end
   end
 
@@ -442,7 +442,7 @@ local function ff_start_attempt(K, core, now, p, prefix)
     redis.call('DEL', ak)
     ff_hset_table(ak, a)
     redis.call('ZADD', K.attempts, now_s, index_s)
-    redis.call('HSET', ff_key_attempt_usage(K.tag, K.eid, index_s), 'last_usage_report_seq', '0')
+    redis.call('HSET', ff_key.attempt_usage(K.tag, K.eid, index_s), 'last_usage_report_seq', '0')
   end
 
   redis.call('DEL', K.lease)
@@ -452,10 +452,10 @@ local function ff_start_attempt(K, core, now, p, prefix)
              'acquired_at', now_s, 'expires_at', expires_s,
              'last_renewed_at', now_s, 'renewal_deadline', renewal_s)
   redis.call('ZADD', K.lease_expiry, expires_s, K.eid)
-  redis.call('ZADD', ff_key_lane_index(K.tag, core.lane_id, 'active'), expires_s, K.eid)
-  redis.call('SADD', ff_key_worker_leases(K.tag, p.worker_instance_id), K.eid)
-  redis.call('ZREM', ff_key_lane_index(K.tag, core.lane_id, 'eligible'), K.eid)
-  redis.call('ZREM', ff_key_lane_index(K.tag, core.lane_id, 'delayed'), K.eid)
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'active'), expires_s, K.eid)
+  redis.call('SADD', ff_key.worker_leases(K.tag, p.worker_instance_id), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'delayed'), K.eid)
   if timeout_ms ~= nil and timeout_ms > 0 then
     redis.call('ZADD', K.attempt_timeout, ff_int_str(now + timeout_ms), K.eid)
     if p.kind ~= 'resume' then
@@ -631,7 +631,7 @@ redis.register_function('ff_revoke_lease', function(keys, args)
   redis.call('DEL', K.lease)
   redis.call('ZREM', K.lease_expiry, K.eid)
   if ff_is_set(core.current_worker_instance_id) then
-    redis.call('SREM', ff_key_worker_leases(K.tag, core.current_worker_instance_id), K.eid)
+    redis.call('SREM', ff_key.worker_leases(K.tag, core.current_worker_instance_id), K.eid)
   end
   ff_history(K, 'revoked', {
     'lease_id', ff_s(core.current_lease_id), 'lease_epoch', ff_s(core.current_lease_epoch),

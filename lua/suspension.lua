@@ -52,15 +52,15 @@ FF_WP.COUNT_KINDS = {
 function FF_WP.keys(K)
   local tag, eid = K.tag, K.eid
   return {
-    susp = ff_key_suspension_current(tag, eid),
-    satisfied = ff_key_suspension_satisfied_set(tag, eid),
-    satisfied_signals = ff_key_suspension_satisfied_signals(tag, eid),
-    member_map = ff_key_suspension_member_map(tag, eid),
-    waitpoints = ff_key_exec_waitpoints(tag, eid),
-    signals = ff_key_exec_signals(tag, eid),
-    timeout = ff_key_suspension_timeout(tag),
-    pending_expiry = ff_key_pending_waitpoint_expiry(tag),
-    delivery = ff_key_signal_delivery(tag),
+    susp = ff_key.suspension_current(tag, eid),
+    satisfied = ff_key.suspension_satisfied_set(tag, eid),
+    satisfied_signals = ff_key.suspension_satisfied_signals(tag, eid),
+    member_map = ff_key.suspension_member_map(tag, eid),
+    waitpoints = ff_key.exec_waitpoints(tag, eid),
+    signals = ff_key.exec_signals(tag, eid),
+    timeout = ff_key.suspension_timeout(tag),
+    pending_expiry = ff_key.pending_waitpoint_expiry(tag),
+    delivery = ff_key.signal_delivery(tag),
   }
 end
 
@@ -275,7 +275,7 @@ end
 -- would have set its condition's updated_at (creating the hash if missing)
 -- just before, so neither the state nor the condition is read here.
 function FF_WP.close_waitpoint(tag, wpid, now_s, reason, satisfied, signalled)
-  local wk = ff_key_waitpoint_hash(tag, wpid)
+  local wk = ff_key.waitpoint_hash(tag, wpid)
   if not signalled then
     local state = redis.call('HGET', wk, 'state')
     if not state or state == 'closed' then
@@ -288,7 +288,7 @@ function FF_WP.close_waitpoint(tag, wpid, now_s, reason, satisfied, signalled)
   else
     redis.call('HSET', wk, 'state', 'closed', 'closed_at', now_s, 'close_reason', reason)
   end
-  local condition = ff_key_waitpoint_condition(tag, wpid)
+  local condition = ff_key.waitpoint_condition(tag, wpid)
   if signalled then
     redis.call('HSET', condition, 'updated_at', now_s, 'closed', '1',
                'closed_at', now_s, 'closed_reason', reason, 'updated_at', now_s)
@@ -296,7 +296,7 @@ function FF_WP.close_waitpoint(tag, wpid, now_s, reason, satisfied, signalled)
     redis.call('HSET', condition, 'closed', '1', 'closed_at', now_s,
                'closed_reason', reason, 'updated_at', now_s)
   end
-  redis.call('ZREM', ff_key_pending_waitpoint_expiry(tag), wpid)
+  redis.call('ZREM', ff_key.pending_waitpoint_expiry(tag), wpid)
   return true
 end
 
@@ -331,7 +331,7 @@ function FF_WP.close_suspension(K, S, susp, lane, now, reason, closer, opts)
   redis.call('HSET', S.susp, unpack(f))
   redis.call('DEL', S.satisfied, S.satisfied_signals, S.member_map)
   redis.call('ZREM', S.timeout, K.eid)
-  redis.call('ZREM', ff_key_lane_index(K.tag, lane, 'suspended'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, lane, 'suspended'), K.eid)
   return seen
 end
 
@@ -341,7 +341,7 @@ end
 function FF_WP.close_for_terminal(K, core, now, reason)
   -- Most executions never suspended: only the waitpoint set is needed then,
   -- not the nine keys of FF_WP.keys.
-  local waitpoints = ff_key_exec_waitpoints(K.tag, K.eid)
+  local waitpoints = ff_key.exec_waitpoints(K.tag, K.eid)
   local closed = nil
   if core.lifecycle_phase == 'suspended' then
     local S = FF_WP.keys(K)
@@ -385,11 +385,11 @@ function FF_WP.resume_core(K, core, now, delay_ms, detail)
              'terminal_outcome', 'none', 'blocking_detail', delayed and detail or '',
              'blocking_reason', delayed and 'waiting_for_resume_delay' or 'waiting_for_worker',
              'lifecycle_phase', 'runnable')
-  redis.call('ZREM', ff_key_lane_index(K.tag, core.lane_id, 'suspended'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'suspended'), K.eid)
   if delayed then
-    redis.call('ZADD', ff_key_lane_index(K.tag, core.lane_id, 'delayed'), until_s, K.eid)
+    redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'delayed'), until_s, K.eid)
   else
-    redis.call('ZADD', ff_key_lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
+    redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
                K.eid)
   end
   return not delayed
@@ -400,7 +400,7 @@ end
 -- order. Handed out once per suspension (a later resume of the same
 -- attempt, after a worker delay, must not see them again).
 function FF_WP.resumed_signals(K, core, now)
-  local susp = ff_key_suspension_current(K.tag, K.eid)
+  local susp = ff_key.suspension_current(K.tag, K.eid)
   local s = redis.call('HMGET', susp, 'closed_at', 'attempt_index', 'signal_ids',
                        'resume_claimed_at')
   if not ff_is_set(s[1]) or s[2] ~= core.current_attempt_index or ff_is_set(s[4]) then
@@ -410,13 +410,13 @@ function FF_WP.resumed_signals(K, core, now)
   local out = {}
   for _, sid in ipairs(FF_WP.split_csv(s[3])) do
     if #out >= 4 * FF_WP.MAX_RESUME_SIGNALS then break end
-    local v = redis.call('HMGET', ff_key_signal_hash(K.tag, sid), 'signal_name',
+    local v = redis.call('HMGET', ff_key.signal_hash(K.tag, sid), 'signal_name',
                          'source_identity')
     if v[1] then
       out[#out + 1] = sid
       out[#out + 1] = v[1]
       out[#out + 1] = ff_s(v[2])
-      out[#out + 1] = ff_s(redis.call('GET', ff_key_signal_payload(K.tag, sid)))
+      out[#out + 1] = ff_s(redis.call('GET', ff_key.signal_payload(K.tag, sid)))
     end
   end
   return out
@@ -569,7 +569,7 @@ function FF_WP.buffered_signals(tag, wps)
   local out = {}
   for order, w in ipairs(wps) do
     if w.mode == 'pending' then
-      local stream = ff_key_waitpoint_signals(tag, w.id)
+      local stream = ff_key.waitpoint_signals(tag, w.id)
       for _, entry in ipairs(redis.call('XRANGE', stream, '-', '+')) do
         local e = FF_WP.fields(entry[2])
         local ms, seq = string.match(entry[1], '^(%d+)-(%d+)$')
@@ -669,7 +669,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
 
   local dedup_key = nil
   if ff_is_set(args[13]) then
-    dedup_key = ff_key_suspend_dedup(K.tag, K.eid, args[13])
+    dedup_key = ff_key.suspend_dedup(K.tag, K.eid, args[13])
     local stored = redis.call('HGET', dedup_key, 'outcome')
     if stored then
       local ok, reply = pcall(cjson.decode, stored)
@@ -710,7 +710,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   -- Bind every waitpoint before the first write (no rollback).
   local by_key = {}
   for _, w in ipairs(wps) do
-    local h = ff_hgetall(ff_key_waitpoint_hash(K.tag, w.id))
+    local h = ff_hgetall(ff_key.waitpoint_hash(K.tag, w.id))
     if w.mode == 'pending' then
       if not h then return ff_err('waitpoint_not_found', w.id) end
       if h.execution_id ~= K.eid or h.attempt_index ~= core.current_attempt_index then
@@ -766,7 +766,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
       reply[#reply + 1] = b.sig.id
       reply[#reply + 1] = b.sig.name
       reply[#reply + 1] = b.sig.source_identity
-      reply[#reply + 1] = ff_s(redis.call('GET', ff_key_signal_payload(K.tag, b.sig.id)))
+      reply[#reply + 1] = ff_s(redis.call('GET', ff_key.signal_payload(K.tag, b.sig.id)))
     end
     for _, w in ipairs(wps) do
       if w.mode == 'pending' then
@@ -793,7 +793,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
 
   -- The attempt pauses; a resumed claim continues it with the attempt
   -- timeout it had left (read first, so the attempt takes one HSET).
-  local ak = ff_key_attempt(K.tag, K.eid, core.current_attempt_index)
+  local ak = ff_key.attempt(K.tag, K.eid, core.current_attempt_index)
   local attempt_deadline = tonumber(redis.call('HGET', ak, 'timeout_at'))
   if attempt_deadline ~= nil then
     redis.call('HSET', ak, 'attempt_state', 'suspended', 'suspended_at', now_s,
@@ -815,10 +815,10 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   local expires_s = timeout_at and ff_int_str(timeout_at) or ''
   local ids, bindings = {}, {}
   for _, w in ipairs(wps) do
-    local wk = ff_key_waitpoint_hash(K.tag, w.id)
-    local condition = ff_key_waitpoint_condition(K.tag, w.id)
+    local wk = ff_key.waitpoint_hash(K.tag, w.id)
+    local condition = ff_key.waitpoint_condition(K.tag, w.id)
     if w.mode == 'fresh' then
-      redis.call('DEL', wk, ff_key_waitpoint_signals(K.tag, w.id), condition)
+      redis.call('DEL', wk, ff_key.waitpoint_signals(K.tag, w.id), condition)
       -- One literal HSET in the pairs() order of the table this used to be.
       redis.call('HSET', wk, 'signal_count', '0', 'waitpoint_id', w.id,
                  'matched_signal_count', '0', 'attempt_index', core.current_attempt_index,
@@ -861,7 +861,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   if #token_list > 0 then redis.call('SADD', S.satisfied, unpack(token_list)) end
   if #contributed > 0 then redis.call('SADD', S.satisfied_signals, unpack(contributed)) end
 
-  redis.call('ZADD', ff_key_lane_index(K.tag, core.lane_id, 'suspended'),
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'suspended'),
              timeout_at and expires_s or FF_WP.NO_TIMEOUT_SCORE, K.eid)
   if timeout_at then
     redis.call('ZADD', S.timeout, expires_s, K.eid)
@@ -903,13 +903,13 @@ redis.register_function('ff_create_pending_waitpoint', function(keys, args)
   local now = ff_now_ms()
   local err = ff_check_lease(K, core, f, now)
   if err then return err end
-  local wk = ff_key_waitpoint_hash(K.tag, wpid)
+  local wk = ff_key.waitpoint_hash(K.tag, wpid)
   local state = redis.call('HGET', wk, 'state')
   if state and state ~= 'closed' then return ff_err('waitpoint_already_exists', wpid) end
 
   local now_s = ff_int_str(now)
-  redis.call('DEL', wk, ff_key_waitpoint_signals(K.tag, wpid),
-             ff_key_waitpoint_condition(K.tag, wpid))
+  redis.call('DEL', wk, ff_key.waitpoint_signals(K.tag, wpid),
+             ff_key.waitpoint_condition(K.tag, wpid))
   ff_hset_table(wk, {
     waitpoint_id = wpid, execution_id = K.eid, attempt_index = core.current_attempt_index,
     suspension_id = '', waitpoint_key = key, waitpoint_token = token, state = 'pending',
@@ -929,7 +929,7 @@ end)
 -- Closes pending waitpoints past their expires_at (never_committed); the
 -- scanner reply of scanner.lua (no became_eligible).
 redis.register_function('ff_expire_pending_waitpoints', function(keys, args)
-  local tag = ff_scan_tag(keys[1], ff_key_pending_waitpoint_expiry)
+  local tag = ff_scan_tag(keys[1], ff_key.pending_waitpoint_expiry)
   if tag == nil or #keys ~= 1 then return ff_err('invalid_input', 'keys:mismatch') end
   local now, limit, bad = ff_scan_params(args, 1)
   if bad then return bad end
@@ -938,7 +938,7 @@ redis.register_function('ff_expire_pending_waitpoints', function(keys, args)
   local due = redis.call('ZRANGEBYSCORE', keys[1], '-inf', now_s, 'LIMIT', 0, limit)
   for _, wpid in ipairs(due) do
     s.examined = s.examined + 1
-    local h = redis.call('HMGET', ff_key_waitpoint_hash(tag, wpid), 'state', 'expires_at')
+    local h = redis.call('HMGET', ff_key.waitpoint_hash(tag, wpid), 'state', 'expires_at')
     local expires = tonumber(h[2])
     if h[1] ~= 'pending' or expires == nil then
       redis.call('ZREM', keys[1], wpid)
@@ -961,7 +961,7 @@ end)
 -- operator, no timeout; fail / cancel / expire -> terminal, stream closed
 -- `suspension_timeout`, suspension and waitpoints closed timed_out_<b>.
 redis.register_function('ff_expire_suspensions', function(keys, args)
-  local tag = ff_scan_tag(keys[1], ff_key_suspension_timeout)
+  local tag = ff_scan_tag(keys[1], ff_key.suspension_timeout)
   if tag == nil or #keys ~= 1 then return ff_err('invalid_input', 'keys:mismatch') end
   local now, limit, bad = ff_scan_params(args, 1)
   if bad then return bad end
@@ -996,13 +996,13 @@ redis.register_function('ff_expire_suspensions', function(keys, args)
         redis.call('HSET', S.susp, 'reason_code', 'waiting_for_operator_review',
                    'timeout_at', '', 'escalated_at', now_s)
         for _, wpid in ipairs(FF_WP.split_csv(susp.waitpoint_ids)) do
-          local wk = ff_key_waitpoint_hash(K.tag, wpid)
+          local wk = ff_key.waitpoint_hash(K.tag, wpid)
           if redis.call('HGET', wk, 'state') == 'active' then
             redis.call('HSET', wk, 'expires_at', '')
           end
         end
         redis.call('ZREM', keys[1], eid)
-        redis.call('ZADD', ff_key_lane_index(K.tag, core.lane_id, 'suspended'),
+        redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'suspended'),
                    FF_WP.NO_TIMEOUT_SCORE, eid)
       else
         if b ~= 'cancel' and b ~= 'expire' then b = 'fail' end
@@ -1045,9 +1045,9 @@ redis.register_function{
     limit, bad = ff_arg_int(args[3], 'limit', false, 1, 1000)
     if bad then return bad end
     if redis.call('EXISTS', K.core) == 0 then return ff_err('execution_not_found') end
-    local ids = redis.call('SMEMBERS', ff_key_exec_waitpoints(K.tag, K.eid))
+    local ids = redis.call('SMEMBERS', ff_key.exec_waitpoints(K.tag, K.eid))
     table.sort(ids)
-    local susp = redis.call('HMGET', ff_key_suspension_current(K.tag, K.eid), 'suspension_id',
+    local susp = redis.call('HMGET', ff_key.suspension_current(K.tag, K.eid), 'suspension_id',
                             'closed_at', 'resume_condition_json')
     -- Decoded on first use: only an active waitpoint of the open suspension
     -- needs it.
@@ -1066,7 +1066,7 @@ redis.register_function{
         end
         -- Only the fields listed (HMGET gives false for a missing one;
         -- a missing hash reads as no state).
-        local h = redis.call('HMGET', ff_key_waitpoint_hash(K.tag, id), 'state', 'waitpoint_token',
+        local h = redis.call('HMGET', ff_key.waitpoint_hash(K.tag, id), 'state', 'waitpoint_token',
                              'suspension_id', 'waitpoint_key', 'created_at', 'activated_at',
                              'expires_at')
         local state = h[1]
@@ -1115,7 +1115,7 @@ redis.register_function{
   callback = function(keys, args)
     local eid, wpid = ff_s(args[1]), ff_s(args[2])
     local tag = ff_tag_of(eid)
-    if tag == nil or wpid == '' or #keys ~= 1 or keys[1] ~= ff_key_waitpoint_hash(tag, wpid) then
+    if tag == nil or wpid == '' or #keys ~= 1 or keys[1] ~= ff_key.waitpoint_hash(tag, wpid) then
       return ff_err('invalid_input', 'keys:mismatch')
     end
     local h = redis.call('HMGET', keys[1], 'execution_id', 'state', 'waitpoint_token')
