@@ -132,7 +132,7 @@ redis.register_function('ff_fail_execution', function(keys, args)
         return ff_ok('failed', '', '1')
       end
       if core.lifecycle_phase == 'runnable' and core.attempt_state == 'pending_retry_attempt' then
-        local ak = ff_attempt_scoped_key('attempt', K.eid, core.current_attempt_index)
+        local ak = ff_key.attempt(K.tag, K.eid, core.current_attempt_index)
         return ff_ok('retry_scheduled', ff_s(redis.call('HGET', ak, 'retry_at')), '1')
       end
     end
@@ -176,10 +176,10 @@ redis.register_function('ff_fail_execution', function(keys, args)
     last_transition_at = now_s, last_mutation_at = now_s,
   })
   ff_hset_table(K.core, t)
-  local ak = ff_attempt_scoped_key('attempt', K.eid, core.current_attempt_index)
+  local ak = ff_key.attempt(K.tag, K.eid, core.current_attempt_index)
   redis.call('HSET', ak, 'attempt_state', 'ended_failure', 'ended_at', now_s,
              'failure_reason', reason, 'failure_category', category, 'retry_at', retry_at_s)
-  ff_close_stream(K.eid, core.current_attempt_index, 'attempt_failure', now, false)
+  ff_close_stream(K, core.current_attempt_index, 'attempt_failure', now, false)
   ff_drop_lease(K, core)
   ff_history(K, 'released', {
     'lease_id', ff_s(core.current_lease_id), 'lease_epoch', ff_s(core.current_lease_epoch),
@@ -187,9 +187,10 @@ redis.register_function('ff_fail_execution', function(keys, args)
     'attempt_id', ff_s(core.current_attempt_id), 'reason', 'failed_retry_scheduled',
     'ts', now_s})
   if waiting then
-    redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'eligible'), ff_queue_score(core), K.eid)
+    redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
+               K.eid)
   else
-    redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'delayed'), retry_at_s, K.eid)
+    redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'delayed'), retry_at_s, K.eid)
   end
   return ff_ok('retry_scheduled', retry_at_s, '0')
 end)
@@ -270,9 +271,10 @@ redis.register_function('ff_replay_execution', function(keys, args)
     pending_replay_reason = ff_s(args[2]), pending_replay_requested_by = ff_s(args[3]),
     pending_previous_attempt_index = ff_s(core.current_attempt_index),
     last_transition_at = now_s, last_mutation_at = now_s})
-  redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, 'terminal'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'terminal'), K.eid)
   redis.call('ZREM', K.retention, K.eid)
-  redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'eligible'), ff_queue_score(core), K.eid)
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
+             K.eid)
   ff_history(K, 'replay_initiated', {
     'replay_count', ff_int_str(count + 1), 'replay_type', 'normal', 'ts', now_s})
   return ff_ok('waiting', ff_int_str(count + 1))

@@ -148,14 +148,23 @@ local function ff_s(v)
   return v
 end
 
--- ---- Key layout: the Lua side of backends/valkey/keys.hpp ----------------
--- Lifecycle functions declare the keys they can name from their arguments;
--- keys that depend on stored state (the lane's indexes, the lease holder's
--- lease set, the records of the current attempt) are built here from the
--- execution id. Every key carries the id's hash tag, so a call stays on one
--- slot.
+-- ---- Keys -----------------------------------------------------------------
+-- Every key name the library spells is built in this section, one function
+-- per key shape; no other area file writes a key name. ff_key.<name>
+-- mirrors valkey_keys::<name>_key in backends/valkey/keys.hpp (which takes
+-- the whole execution id alone where these take tag and id); "no twin"
+-- marks a key only this library builds.
+--
+-- The node passes in KEYS every key it can name from a call's arguments;
+-- the library derives the rest here from the arguments or stored state
+-- (the lane's indexes, the lease holder's lease set, the records of the
+-- current attempt, waitpoints and signals). A derived key always carries
+-- the hash tag of the declared keys, so a call stays on one slot.
+--
+-- T = a partition hash tag `{fp:N}`, E = a whole execution id
+-- `{fp:N}:<uuid>` (the tag appears twice; the cluster hashes the first).
 
--- The `{fp:N}` an execution id (or a partition index key) starts with.
+-- The `{fp:N}` an execution id starts with (tag_of); nil when it has none.
 local function ff_tag_of(id)
   if type(id) ~= 'string' then
     return nil
@@ -163,23 +172,170 @@ local function ff_tag_of(id)
   return string.match(id, '^(%b{})')
 end
 
-local function ff_lane_key(tag, lane, state)
+-- The T of a declared `ff:idx:T:...` key; nil when it is not one.
+local function ff_index_key_tag(key)
+  return string.match(ff_s(key), '^ff:idx:(%b{})')
+end
+
+-- The T of a declared ff:sec:T:waitpoint_hmac key (waitpoint_hmac_key);
+-- nil when it is not one.
+local function ff_waitpoint_hmac_key_tag(key)
+  return string.match(ff_s(key), '^ff:sec:(%b{}):waitpoint_hmac$')
+end
+
+-- One table, not a local per key: a function library has at most 200
+-- top-level locals.
+local ff_key = {}
+
+-- Per execution: ff:exec:T:E:<suffix> (exec_key).
+function ff_key.exec_core(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':core'
+end
+function ff_key.exec_payload(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':payload'
+end
+function ff_key.exec_policy(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':policy'
+end
+function ff_key.exec_tags(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':tags'
+end
+function ff_key.exec_result(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':result'
+end
+function ff_key.lease_current(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':lease:current'
+end
+function ff_key.lease_history(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':lease:history'
+end
+function ff_key.claim_grant(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':claim_grant'
+end
+function ff_key.attempts(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':attempts'
+end
+function ff_key.suspension_current(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':suspension:current'
+end
+function ff_key.exec_waitpoints(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':waitpoints'
+end
+function ff_key.exec_signals(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':signals'
+end
+-- No twin: the open suspension's condition tokens.
+function ff_key.suspension_satisfied_set(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':suspension:current:satisfied_set'
+end
+-- No twin: the ids of the signals that added condition tokens.
+function ff_key.suspension_satisfied_signals(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':suspension:current:satisfied_set:signals'
+end
+-- No twin (only deleted).
+function ff_key.suspension_member_map(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':suspension:current:member_map'
+end
+-- No twin: dependency records (only deleted, with the execution).
+function ff_key.deps_meta(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':deps:meta'
+end
+function ff_key.deps_unresolved(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':deps:unresolved'
+end
+function ff_key.deps_all_edges(tag, eid)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':deps:all_edges'
+end
+function ff_key.dep_edge(tag, eid, edge)
+  return 'ff:exec:' .. tag .. ':' .. eid .. ':dep:' .. edge
+end
+
+-- Per attempt: ff:attempt:T:E:I[:suffix], ff:stream:T:E:I[:meta];
+-- `index` is the decimal attempt index.
+function ff_key.attempt(tag, eid, index)
+  return 'ff:attempt:' .. tag .. ':' .. eid .. ':' .. index
+end
+function ff_key.attempt_summary(tag, eid, index)
+  return 'ff:attempt:' .. tag .. ':' .. eid .. ':' .. index .. ':summary'
+end
+-- No twin: the attempt's usage report sequence.
+function ff_key.attempt_usage(tag, eid, index)
+  return 'ff:attempt:' .. tag .. ':' .. eid .. ':' .. index .. ':usage'
+end
+-- No twin (only deleted, with the execution).
+function ff_key.attempt_policy(tag, eid, index)
+  return 'ff:attempt:' .. tag .. ':' .. eid .. ':' .. index .. ':policy'
+end
+function ff_key.stream(tag, eid, index)
+  return 'ff:stream:' .. tag .. ':' .. eid .. ':' .. index
+end
+function ff_key.stream_meta(tag, eid, index)
+  return 'ff:stream:' .. tag .. ':' .. eid .. ':' .. index .. ':meta'
+end
+
+-- Per partition: ff:idx:T:<name>.
+function ff_key.lane_index(tag, lane, state)
   return 'ff:idx:' .. tag .. ':lane:' .. lane .. ':' .. state
 end
-
-local function ff_worker_leases_key(tag, instance_id)
+function ff_key.worker_leases(tag, instance_id)
   return 'ff:idx:' .. tag .. ':worker:' .. instance_id .. ':leases'
 end
-
--- ff:attempt:T:E:I[:suffix] (kind 'attempt') or ff:stream:T:E:I[:suffix]
--- (kind 'stream'); `index` is the decimal attempt index.
-local function ff_attempt_scoped_key(kind, eid, index, suffix)
-  local key = 'ff:' .. kind .. ':' .. ff_tag_of(eid) .. ':' .. eid .. ':' .. index
-  if suffix then
-    key = key .. ':' .. suffix
-  end
-  return key
+function ff_key.lease_expiry(tag)
+  return 'ff:idx:' .. tag .. ':lease_expiry'
 end
+function ff_key.attempt_timeout(tag)
+  return 'ff:idx:' .. tag .. ':attempt_timeout'
+end
+function ff_key.execution_deadline(tag)
+  return 'ff:idx:' .. tag .. ':execution_deadline'
+end
+function ff_key.all_executions(tag)
+  return 'ff:idx:' .. tag .. ':all_executions'
+end
+function ff_key.retention(tag)
+  return 'ff:idx:' .. tag .. ':retention'
+end
+function ff_key.suspension_timeout(tag)
+  return 'ff:idx:' .. tag .. ':suspension_timeout'
+end
+function ff_key.pending_waitpoint_expiry(tag)
+  return 'ff:idx:' .. tag .. ':pending_waitpoint_expiry'
+end
+
+-- Waitpoints and signals (slot of T).
+function ff_key.waitpoint_hash(tag, wpid)
+  return 'ff:wp:' .. tag .. ':' .. wpid
+end
+function ff_key.waitpoint_signals(tag, wpid)
+  return 'ff:wp:' .. tag .. ':' .. wpid .. ':signals'
+end
+function ff_key.waitpoint_condition(tag, wpid)
+  return 'ff:wp:' .. tag .. ':' .. wpid .. ':condition'
+end
+function ff_key.signal_hash(tag, sid)
+  return 'ff:signal:' .. tag .. ':' .. sid
+end
+-- No twin: a signal's payload.
+function ff_key.signal_payload(tag, sid)
+  return 'ff:signal:' .. tag .. ':' .. sid .. ':payload'
+end
+-- No twin: a signal idempotency record (first signal id, with a TTL).
+function ff_key.signal_dedup(tag, wpid, idempotency_key)
+  return 'ff:sigdedup:' .. tag .. ':' .. wpid .. ':' .. idempotency_key
+end
+-- No twin: a suspend idempotency record (the first reply, with a TTL).
+function ff_key.suspend_dedup(tag, eid, idempotency_key)
+  return 'ff:dedup:suspend:' .. tag .. ':' .. eid .. ':' .. idempotency_key
+end
+-- No twin: the partition's signal delivery stream.
+function ff_key.signal_delivery(tag)
+  return 'ff:part:' .. tag .. ':signal_delivery'
+end
+
+-- Not a key: the channel a finished flow member's outcome is published on.
+local FF_CHANNEL_DAG_COMPLETIONS = 'ff:dag:completions'
+
+-- ---- The execution key block ----------------------------------------------
 
 -- The keys every lifecycle function declares, in KEYS order (the C++ side
 -- builds the same list with valkey_keys::exec_block_keys).
@@ -194,17 +350,16 @@ local function ff_exec_keyset(eid)
   if tag == nil then
     return nil
   end
-  local base = 'ff:exec:' .. tag .. ':' .. eid .. ':'
-  local idx = 'ff:idx:' .. tag .. ':'
   return {
     eid = eid, tag = tag,
-    core = base .. 'core', payload = base .. 'payload', policy = base .. 'policy',
-    tags = base .. 'tags', result = base .. 'result', lease = base .. 'lease:current',
-    history = base .. 'lease:history', grant = base .. 'claim_grant',
-    attempts = base .. 'attempts',
-    lease_expiry = idx .. 'lease_expiry', attempt_timeout = idx .. 'attempt_timeout',
-    deadline = idx .. 'execution_deadline', all = idx .. 'all_executions',
-    retention = idx .. 'retention',
+    core = ff_key.exec_core(tag, eid), payload = ff_key.exec_payload(tag, eid),
+    policy = ff_key.exec_policy(tag, eid), tags = ff_key.exec_tags(tag, eid),
+    result = ff_key.exec_result(tag, eid), lease = ff_key.lease_current(tag, eid),
+    history = ff_key.lease_history(tag, eid), grant = ff_key.claim_grant(tag, eid),
+    attempts = ff_key.attempts(tag, eid),
+    lease_expiry = ff_key.lease_expiry(tag), attempt_timeout = ff_key.attempt_timeout(tag),
+    deadline = ff_key.execution_deadline(tag), all = ff_key.all_executions(tag),
+    retention = ff_key.retention(tag),
   }
 end
 

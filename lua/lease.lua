@@ -64,11 +64,11 @@ end
 
 -- Writes the close marker of an attempt's stream. `overwrite` replaces an
 -- earlier marker (a reclaim after the lease-expired marker).
-local function ff_close_stream(eid, index, reason, now, overwrite)
+local function ff_close_stream(K, index, reason, now, overwrite)
   if not ff_is_set(index) then
     return
   end
-  local meta = ff_attempt_scoped_key('stream', eid, index, 'meta')
+  local meta = ff_key.stream_meta(K.tag, K.eid, index)
   if not overwrite and ff_is_set(redis.call('HGET', meta, 'closed_at')) then
     return
   end
@@ -91,10 +91,10 @@ end
 local function ff_drop_lease(K, core)
   redis.call('DEL', K.lease)
   redis.call('ZREM', K.lease_expiry, K.eid)
-  redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, 'active'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'active'), K.eid)
   redis.call('ZREM', K.attempt_timeout, K.eid)
   if ff_is_set(core.current_worker_instance_id) then
-    redis.call('SREM', ff_worker_leases_key(K.tag, core.current_worker_instance_id), K.eid)
+    redis.call('SREM', ff_key.worker_leases(K.tag, core.current_worker_instance_id), K.eid)
   end
 end
 
@@ -139,14 +139,14 @@ local function ff_make_terminal(K, core, now, o)
   FF_WP.close_for_terminal(K, core, now, o.waitpoint_reason or o.outcome)
 
   if live_attempt and ff_is_set(core.current_attempt_index) then
-    local ak = ff_attempt_scoped_key('attempt', K.eid, core.current_attempt_index)
+    local ak = ff_key.attempt(K.tag, K.eid, core.current_attempt_index)
     local st = redis.call('HGET', ak, 'attempt_state')
     if st == 'started' or st == 'suspended' then
       redis.call('HSET', ak, 'attempt_state', o.attempt_end, 'ended_at', now_s,
                  'failure_reason', ff_s(o.attempt_reason),
                  'failure_category', ff_s(o.attempt_category))
     end
-    ff_close_stream(K.eid, core.current_attempt_index, o.stream_reason, now, false)
+    ff_close_stream(K, core.current_attempt_index, o.stream_reason, now, false)
   end
   if ff_is_set(core.ownership_state) and core.ownership_state ~= 'unowned' then
     ff_history(K, 'released', {
@@ -155,16 +155,15 @@ local function ff_make_terminal(K, core, now, o)
       'attempt_id', ff_s(core.current_attempt_id), 'reason', o.history_reason, 'ts', now_s})
   end
   ff_drop_lease(K, core)
-  local lane_prefix = ff_lane_key(K.tag, core.lane_id, '')
   for i = 1, #FF_WAITING_LANE_STATES do
-    redis.call('ZREM', lane_prefix .. FF_WAITING_LANE_STATES[i], K.eid)
+    redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, FF_WAITING_LANE_STATES[i]), K.eid)
   end
   redis.call('ZREM', K.deadline, K.eid)
-  redis.call('ZREM', 'ff:idx:' .. K.tag .. ':suspension_timeout', K.eid)
-  redis.call('ZADD', lane_prefix .. 'terminal', now_s, K.eid)
+  redis.call('ZREM', ff_key.suspension_timeout(K.tag), K.eid)
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'terminal'), now_s, K.eid)
   redis.call('ZADD', K.retention, ff_int_str(now + ff_retention_ms(K)), K.eid)
   if ff_is_set(core.flow_id) and not o.no_publish then
-    redis.call('PUBLISH', 'ff:dag:completions', cjson.encode({
+    redis.call('PUBLISH', FF_CHANNEL_DAG_COMPLETIONS, cjson.encode({
       execution_id = K.eid, flow_id = core.flow_id, outcome = o.outcome}))
   end
 end
@@ -194,7 +193,8 @@ local function ff_requeue_for_reclaim(K, core, now, default_cap)
     ff_fail_reclaim_cap(K, core, now)
     return false
   end
-  redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'eligible'), ff_queue_score(core), K.eid)
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
+             K.eid)
   return true
 end
 
@@ -217,7 +217,7 @@ local function ff_mark_expired(K, core, now)
     'attempt_index', ff_s(core.current_attempt_index),
     'attempt_id', ff_s(core.current_attempt_id), 'worker_id', ff_s(core.current_worker_id),
     'worker_instance_id', ff_s(core.current_worker_instance_id), 'ts', now_s})
-  ff_close_stream(K.eid, core.current_attempt_index, 'lease_expired', now, false)
+  ff_close_stream(K, core.current_attempt_index, 'lease_expired', now, false)
   redis.call('ZREM', K.lease_expiry, K.eid)
   if ff_requeue_for_reclaim(K, core, now, nil) then
     return 'marked_expired'
@@ -355,7 +355,7 @@ local function ff_start_attempt(K, core, now, p, prefix)
                    (FF_ATTEMPT_TYPE_OF[core.attempt_state] or 'initial')
   end
   local index_s = ff_int_str(index)
-  local ak = ff_attempt_scoped_key('attempt', K.eid, index_s)
+  local ak = ff_key.attempt(K.tag, K.eid, index_s)
 
   local t = {
     lifecycle_phase = 'active', ownership_state = 'leased',
@@ -387,14 +387,14 @@ local function ff_start_attempt(K, core, now, p, prefix)
 
   if p.kind == 'reclaim' then
     if ff_is_set(old_index) then
-      local old_ak = ff_attempt_scoped_key('attempt', K.eid, old_index)
+      local old_ak = ff_key.attempt(K.tag, K.eid, old_index)
       if redis.call('EXISTS', old_ak) == 1 then
         redis.call('HSET', old_ak, 'attempt_state', 'interrupted_reclaimed', 'ended_at', now_s)
       end
-      ff_close_stream(K.eid, old_index, 'reclaimed', now, true)
+      ff_close_stream(K, old_index, 'reclaimed', now, true)
     end
     if ff_is_set(core.current_worker_instance_id) then
-      redis.call('SREM', ff_worker_leases_key(K.tag, core.current_worker_instance_id), K.eid)
+      redis.call('SREM', ff_key.worker_leases(K.tag, core.current_worker_instance_id), K.eid)
     end
   end
 
@@ -442,7 +442,7 @@ local function ff_start_attempt(K, core, now, p, prefix)
     redis.call('DEL', ak)
     ff_hset_table(ak, a)
     redis.call('ZADD', K.attempts, now_s, index_s)
-    redis.call('HSET', ak .. ':usage', 'last_usage_report_seq', '0')
+    redis.call('HSET', ff_key.attempt_usage(K.tag, K.eid, index_s), 'last_usage_report_seq', '0')
   end
 
   redis.call('DEL', K.lease)
@@ -451,12 +451,11 @@ local function ff_start_attempt(K, core, now, p, prefix)
              'worker_id', p.worker_id, 'worker_instance_id', p.worker_instance_id,
              'acquired_at', now_s, 'expires_at', expires_s,
              'last_renewed_at', now_s, 'renewal_deadline', renewal_s)
-  local lane_prefix = ff_lane_key(K.tag, core.lane_id, '')
   redis.call('ZADD', K.lease_expiry, expires_s, K.eid)
-  redis.call('ZADD', lane_prefix .. 'active', expires_s, K.eid)
-  redis.call('SADD', ff_worker_leases_key(K.tag, p.worker_instance_id), K.eid)
-  redis.call('ZREM', lane_prefix .. 'eligible', K.eid)
-  redis.call('ZREM', lane_prefix .. 'delayed', K.eid)
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'active'), expires_s, K.eid)
+  redis.call('SADD', ff_key.worker_leases(K.tag, p.worker_instance_id), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'delayed'), K.eid)
   if timeout_ms ~= nil and timeout_ms > 0 then
     redis.call('ZADD', K.attempt_timeout, ff_int_str(now + timeout_ms), K.eid)
     if p.kind ~= 'resume' then
@@ -632,7 +631,7 @@ redis.register_function('ff_revoke_lease', function(keys, args)
   redis.call('DEL', K.lease)
   redis.call('ZREM', K.lease_expiry, K.eid)
   if ff_is_set(core.current_worker_instance_id) then
-    redis.call('SREM', ff_worker_leases_key(K.tag, core.current_worker_instance_id), K.eid)
+    redis.call('SREM', ff_key.worker_leases(K.tag, core.current_worker_instance_id), K.eid)
   end
   ff_history(K, 'revoked', {
     'lease_id', ff_s(core.current_lease_id), 'lease_epoch', ff_s(core.current_lease_epoch),

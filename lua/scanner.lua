@@ -21,11 +21,11 @@ local function ff_scan_params(args, i)
   return now, limit, nil
 end
 
--- The partition tag of a declared partition index key, checked against the
--- expected `ff:idx:T:<suffix>`.
-local function ff_scan_tag(key, suffix)
-  local tag = string.match(ff_s(key), '^ff:idx:(%b{})')
-  if tag == nil or key ~= 'ff:idx:' .. tag .. ':' .. suffix then
+-- The partition tag of a declared partition index key, checked against
+-- the expected `key_of(tag)` (an ff_key.* function of helpers.lua).
+local function ff_scan_tag(key, key_of)
+  local tag = ff_index_key_tag(key)
+  if tag == nil or key ~= key_of(tag) then
     return nil
   end
   return tag
@@ -78,8 +78,8 @@ end
 -- Expires due executions of the attempt_timeout or execution_deadline index
 -- (transition 20).
 local function ff_expire_due(keys, args, reason)
-  local tag = ff_scan_tag(keys[1], reason == 'attempt_timeout' and 'attempt_timeout'
-                                   or 'execution_deadline')
+  local tag = ff_scan_tag(keys[1], reason == 'attempt_timeout' and ff_key.attempt_timeout
+                                   or ff_key.execution_deadline)
   if tag == nil or #keys ~= 1 then return ff_err('invalid_input', 'keys:mismatch') end
   local now, limit, bad = ff_scan_params(args, 1)
   if bad then return bad end
@@ -109,7 +109,7 @@ end
 -- Marks due leases expired (transition 8) and requeues them for reclaim;
 -- `failed` counts executions that hit their reclaim cap instead.
 redis.register_function('ff_expire_leases', function(keys, args)
-  local tag = ff_scan_tag(keys[1], 'lease_expiry')
+  local tag = ff_scan_tag(keys[1], ff_key.lease_expiry)
   if tag == nil or #keys ~= 1 then return ff_err('invalid_input', 'keys:mismatch') end
   local now, limit, bad = ff_scan_params(args, 1)
   if bad then return bad end
@@ -148,13 +148,13 @@ redis.register_function('ff_promote_delayed', function(keys, args)
   if #keys ~= #args - 2 or #keys == 0 then
     return ff_err('invalid_input', 'arity:one_key_per_lane')
   end
-  local tag = string.match(ff_s(keys[1]), '^ff:idx:(%b{})')
+  local tag = ff_index_key_tag(keys[1])
   if tag == nil then return ff_err('invalid_input', 'keys:mismatch') end
   local s = {examined = 0, changed = 0, cleaned = 0, failed = 0}
   local became = {}
   for i, key in ipairs(keys) do
     local lane = args[i + 2]
-    if key ~= ff_lane_key(tag, lane, 'delayed') then
+    if key ~= ff_key.lane_index(tag, lane, 'delayed') then
       return ff_err('invalid_input', 'keys:' .. i .. ':mismatch')
     end
     local due = redis.call('ZRANGEBYSCORE', key, '-inf', ff_int_str(now), 'LIMIT', 0, limit)
@@ -174,7 +174,7 @@ redis.register_function('ff_promote_delayed', function(keys, args)
           blocking_detail = '', public_state = 'waiting', delay_until = '',
           last_transition_at = now_s, last_mutation_at = now_s})
         redis.call('ZREM', key, eid)
-        redis.call('ZADD', ff_lane_key(tag, lane, 'eligible'), ff_queue_score(core), eid)
+        redis.call('ZADD', ff_key.lane_index(tag, lane, 'eligible'), ff_queue_score(core), eid)
         s.changed = s.changed + 1
         became[#became + 1] = eid
         became[#became + 1] = lane
@@ -198,38 +198,39 @@ end)
 
 -- Deletes every key of a terminal execution, then its index entries.
 local function ff_delete_execution(K, core)
-  local base = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':'
+  local tag, eid = K.tag, K.eid
+  local waitpoints = ff_key.exec_waitpoints(tag, eid)
+  local signals = ff_key.exec_signals(tag, eid)
+  local all_edges = ff_key.deps_all_edges(tag, eid)
   local doomed = {
     K.payload, K.result, K.policy, K.tags, K.lease, K.history, K.grant, K.attempts,
-    base .. 'suspension:current', base .. 'suspension:current:satisfied_set',
-    base .. 'suspension:current:satisfied_set:signals',
-    base .. 'suspension:current:member_map', base .. 'waitpoints', base .. 'signals',
-    base .. 'deps:meta', base .. 'deps:unresolved', base .. 'deps:all_edges',
+    ff_key.suspension_current(tag, eid), ff_key.suspension_satisfied_set(tag, eid),
+    ff_key.suspension_satisfied_signals(tag, eid),
+    ff_key.suspension_member_map(tag, eid), waitpoints, signals,
+    ff_key.deps_meta(tag, eid), ff_key.deps_unresolved(tag, eid), all_edges,
   }
   for i = 0, (tonumber(core.total_attempt_count) or 0) - 1 do
     local index = ff_int_str(i)
-    for _, kind in ipairs({'attempt', 'stream'}) do
-      doomed[#doomed + 1] = ff_attempt_scoped_key(kind, K.eid, index)
-    end
-    for _, suffix in ipairs({'usage', 'policy', 'summary'}) do
-      doomed[#doomed + 1] = ff_attempt_scoped_key('attempt', K.eid, index, suffix)
-    end
-    doomed[#doomed + 1] = ff_attempt_scoped_key('stream', K.eid, index, 'meta')
+    doomed[#doomed + 1] = ff_key.attempt(tag, eid, index)
+    doomed[#doomed + 1] = ff_key.stream(tag, eid, index)
+    doomed[#doomed + 1] = ff_key.attempt_usage(tag, eid, index)
+    doomed[#doomed + 1] = ff_key.attempt_policy(tag, eid, index)
+    doomed[#doomed + 1] = ff_key.attempt_summary(tag, eid, index)
+    doomed[#doomed + 1] = ff_key.stream_meta(tag, eid, index)
   end
-  local pending_wp = 'ff:idx:' .. K.tag .. ':pending_waitpoint_expiry'
-  for _, wp in ipairs(redis.call('SMEMBERS', base .. 'waitpoints')) do
-    local wk = 'ff:wp:' .. K.tag .. ':' .. wp
-    doomed[#doomed + 1] = wk
-    doomed[#doomed + 1] = wk .. ':signals'
-    doomed[#doomed + 1] = wk .. ':condition'
+  local pending_wp = ff_key.pending_waitpoint_expiry(tag)
+  for _, wp in ipairs(redis.call('SMEMBERS', waitpoints)) do
+    doomed[#doomed + 1] = ff_key.waitpoint_hash(tag, wp)
+    doomed[#doomed + 1] = ff_key.waitpoint_signals(tag, wp)
+    doomed[#doomed + 1] = ff_key.waitpoint_condition(tag, wp)
     redis.call('ZREM', pending_wp, wp)
   end
-  for _, sig in ipairs(redis.call('ZRANGE', base .. 'signals', 0, -1)) do
-    doomed[#doomed + 1] = 'ff:signal:' .. K.tag .. ':' .. sig
-    doomed[#doomed + 1] = 'ff:signal:' .. K.tag .. ':' .. sig .. ':payload'
+  for _, sig in ipairs(redis.call('ZRANGE', signals, 0, -1)) do
+    doomed[#doomed + 1] = ff_key.signal_hash(tag, sig)
+    doomed[#doomed + 1] = ff_key.signal_payload(tag, sig)
   end
-  for _, edge in ipairs(redis.call('SMEMBERS', base .. 'deps:all_edges')) do
-    doomed[#doomed + 1] = base .. 'dep:' .. edge
+  for _, edge in ipairs(redis.call('SMEMBERS', all_edges)) do
+    doomed[#doomed + 1] = ff_key.dep_edge(tag, eid, edge)
   end
   for i = 1, #doomed, FF_DELETE_CHUNK do
     redis.call('DEL', unpack(doomed, i, math.min(i + FF_DELETE_CHUNK - 1, #doomed)))
@@ -237,13 +238,13 @@ local function ff_delete_execution(K, core)
   -- The core goes last: until it is gone a failed trim is found again.
   redis.call('DEL', K.core)
   for _, state in ipairs(FF_WAITING_LANE_STATES) do
-    redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, state), K.eid)
+    redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, state), K.eid)
   end
-  redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, 'terminal'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'terminal'), K.eid)
   for _, idx in ipairs({K.retention, K.all, K.deadline, K.attempt_timeout, K.lease_expiry}) do
     redis.call('ZREM', idx, K.eid)
   end
-  redis.call('ZREM', 'ff:idx:' .. K.tag .. ':suspension_timeout', K.eid)
+  redis.call('ZREM', ff_key.suspension_timeout(K.tag), K.eid)
 end
 
 -- KEYS: 1 ff:idx:T:retention, 2 ff:idx:T:all_executions.
@@ -253,8 +254,8 @@ end
 -- their keys. A replayed (no longer terminal) execution only loses its
 -- stale entry.
 redis.register_function('ff_trim_retention', function(keys, args)
-  local tag = ff_scan_tag(keys[1], 'retention')
-  if tag == nil or #keys ~= 2 or keys[2] ~= 'ff:idx:' .. tag .. ':all_executions' then
+  local tag = ff_scan_tag(keys[1], ff_key.retention)
+  if tag == nil or #keys ~= 2 or keys[2] ~= ff_key.all_executions(tag) then
     return ff_err('invalid_input', 'keys:mismatch')
   end
   local now, limit, bad = ff_scan_params(args, 1)
@@ -294,16 +295,16 @@ local function ff_repair_execution(K, core, now)
   end
   local lp, lane = core.lifecycle_phase, core.lane_id
   local fallback = ff_int_str(now)
-  want(ff_lane_key(K.tag, lane, 'eligible'), ff_claim_path(core) ~= nil, ff_queue_score(core))
-  want(ff_lane_key(K.tag, lane, 'delayed'),
+  want(ff_key.lane_index(K.tag, lane, 'eligible'), ff_claim_path(core) ~= nil, ff_queue_score(core))
+  want(ff_key.lane_index(K.tag, lane, 'delayed'),
        lp == 'runnable' and core.eligibility_state == 'not_eligible_until_time',
        ff_is_set(core.delay_until) and core.delay_until or fallback)
-  want(ff_lane_key(K.tag, lane, 'active'), lp == 'active',
+  want(ff_key.lane_index(K.tag, lane, 'active'), lp == 'active',
        ff_is_set(core.lease_expires_at) and core.lease_expires_at or fallback)
   want(K.lease_expiry, lp == 'active' and core.ownership_state == 'leased',
        ff_is_set(core.lease_expires_at) and core.lease_expires_at or fallback)
   local completed = ff_is_set(core.completed_at) and core.completed_at or fallback
-  want(ff_lane_key(K.tag, lane, 'terminal'), lp == 'terminal', completed)
+  want(ff_key.lane_index(K.tag, lane, 'terminal'), lp == 'terminal', completed)
   want(K.retention, lp == 'terminal',
        ff_int_str((tonumber(completed) or now) + ff_retention_ms(K)))
   local derived = ff_derive_public_state(core)
@@ -320,7 +321,7 @@ end
 -- drops stale entries from the head (up to `limit`) of each lane's eligible
 -- ZSET (cleaned), and reports each lane's eligible count.
 redis.register_function('ff_reconcile_indexes', function(keys, args)
-  local tag = ff_scan_tag(keys[1], 'all_executions')
+  local tag = ff_scan_tag(keys[1], ff_key.all_executions)
   if tag == nil or #keys ~= #args - 2 then return ff_err('invalid_input', 'keys:mismatch') end
   local now, bad = ff_arg_int(args[1], 'now_ms', false, 0)
   if bad then return bad end
@@ -345,7 +346,7 @@ redis.register_function('ff_reconcile_indexes', function(keys, args)
       redis.call('ZREM', keys[1], eid)
       s.cleaned = s.cleaned + 1
     else
-      local queue = ff_lane_key(tag, core.lane_id, 'eligible')
+      local queue = ff_key.lane_index(tag, core.lane_id, 'eligible')
       local was_queued = redis.call('ZSCORE', queue, eid)
       s.changed = s.changed + ff_repair_execution(K, core, now)
       if not was_queued and redis.call('ZSCORE', queue, eid) then
@@ -357,7 +358,7 @@ redis.register_function('ff_reconcile_indexes', function(keys, args)
   local counts = {}
   for i = 2, #keys do
     local lane = args[i + 2]
-    if keys[i] ~= ff_lane_key(tag, lane, 'eligible') then
+    if keys[i] ~= ff_key.lane_index(tag, lane, 'eligible') then
       return ff_err('invalid_input', 'keys:' .. i .. ':mismatch')
     end
     for _, eid in ipairs(redis.call('ZRANGE', keys[i], 0, limit - 1)) do
@@ -382,10 +383,10 @@ redis.register_function{
     if #keys ~= #args or #keys == 0 then
       return ff_err('invalid_input', 'arity:one_key_per_lane')
     end
-    local tag = string.match(ff_s(keys[1]), '^ff:idx:(%b{})')
+    local tag = ff_index_key_tag(keys[1])
     local reply = {1, 'OK'}
     for i, key in ipairs(keys) do
-      if tag == nil or key ~= ff_lane_key(tag, args[i], 'eligible') then
+      if tag == nil or key ~= ff_key.lane_index(tag, args[i], 'eligible') then
         return ff_err('invalid_input', 'keys:' .. i .. ':mismatch')
       end
       reply[#reply + 1] = args[i]

@@ -179,7 +179,7 @@ local function ff_issue_grant(keys, args, kind)
   end
   if redis.call('EXISTS', K.grant) == 1 then return ff_err('grant_already_exists') end
   if kind == 'claim' and
-     not redis.call('ZSCORE', ff_lane_key(K.tag, core.lane_id, 'eligible'), K.eid) then
+     not redis.call('ZSCORE', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), K.eid) then
     return ff_err('execution_not_in_eligible_set')
   end
   local now = ff_now_ms()
@@ -323,12 +323,12 @@ redis.register_function('ff_acquire_next_in_lane', function(keys, args)
   if bad then return bad end
   bad = ff_check_worker_caps(caps)
   if bad then return bad end
-  local tag = string.match(keys[1], '^ff:idx:(%b{})')
+  local tag = ff_index_key_tag(keys[1])
   if tag == nil then return ff_err('invalid_input', 'keys:eligible:mismatch') end
   local expected = {
-    ff_lane_key(tag, lane, 'eligible'), ff_lane_key(tag, lane, 'active'),
-    'ff:idx:' .. tag .. ':lease_expiry', 'ff:idx:' .. tag .. ':attempt_timeout',
-    ff_worker_leases_key(tag, p.worker_instance_id),
+    ff_key.lane_index(tag, lane, 'eligible'), ff_key.lane_index(tag, lane, 'active'),
+    ff_key.lease_expiry(tag), ff_key.attempt_timeout(tag),
+    ff_key.worker_leases(tag, p.worker_instance_id),
   }
   for i = 1, 5 do
     if keys[i] ~= expected[i] then
@@ -370,8 +370,8 @@ redis.register_function('ff_grant_next_in_lane', function(keys, args)
   local ttl
   ttl, bad = ff_arg_int(args[5], 'grant_ttl_ms', false, 1, FF_MAX_GRANT_TTL_MS)
   if bad then return bad end
-  local tag = string.match(keys[1], '^ff:idx:(%b{})')
-  if tag == nil or keys[1] ~= ff_lane_key(tag, lane, 'eligible') then
+  local tag = ff_index_key_tag(keys[1])
+  if tag == nil or keys[1] ~= ff_key.lane_index(tag, lane, 'eligible') then
     return ff_err('invalid_input', 'keys:eligible:mismatch')
   end
 
@@ -404,6 +404,7 @@ redis.register_function('ff_change_priority', function(keys, args)
   local now_s = ff_int_str(ff_now_ms())
   redis.call('HSET', K.core, 'priority', ff_int_str(priority), 'last_mutation_at', now_s)
   core.priority = ff_int_str(priority)
-  redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'eligible'), ff_queue_score(core), K.eid)
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
+             K.eid)
   return ff_ok(ff_int_str(priority))
 end)

@@ -55,7 +55,7 @@ function FF_WP.deliver(keys, args, buffer_only)
   end
   local core = {lifecycle_phase = c[1] or nil, lane_id = c[2] or nil,
                 created_at = c[3] or nil, priority = c[4] or nil}
-  local wk = FF_WP.wp_key(K.tag, wpid)
+  local wk = ff_key.waitpoint_hash(K.tag, wpid)
   local w = redis.call('HMGET', wk, 'execution_id', 'state', 'suspension_id', 'waitpoint_key')
   if w[1] ~= K.eid then return ff_err('waitpoint_not_found') end
   local wp = {state = w[2], suspension_id = w[3], waitpoint_key = w[4]}
@@ -63,12 +63,12 @@ function FF_WP.deliver(keys, args, buffer_only)
   -- the first signal and is counted once; this comes before the state
   -- checks, so a client retrying after a timeout learns its signal was
   -- taken even though it closed the waitpoint (decisions.md §2b).
-  local sk = FF_WP.signal_key(K.tag, sid)
+  local sk = ff_key.signal_hash(K.tag, sid)
   if redis.call('EXISTS', sk) == 1 then return ff_status('DUPLICATE', sid) end
   local idem = ff_s(args[10])
   local dedup = nil
   if idem ~= '' and ttl > 0 then
-    dedup = 'ff:sigdedup:' .. K.tag .. ':' .. wpid .. ':' .. idem
+    dedup = ff_key.signal_dedup(K.tag, wpid, idem)
     local first = redis.call('GET', dedup)
     if first then return ff_status('DUPLICATE', first) end
   end
@@ -131,9 +131,9 @@ function FF_WP.deliver(keys, args, buffer_only)
              'correlation_id', ff_s(args[11]), 'source_type', sig.source_type,
              'signal_id', sid, 'target_scope', ff_s(args[12]))
   if payload ~= '' then
-    redis.call('SET', sk .. ':payload', payload)
+    redis.call('SET', ff_key.signal_payload(K.tag, sid), payload)
   end
-  redis.call('XADD', wk .. ':signals', 'MAXLEN', '~', ff_int_str(maxlen), '*',
+  redis.call('XADD', ff_key.waitpoint_signals(K.tag, wpid), 'MAXLEN', '~', ff_int_str(maxlen), '*',
              'signal_id', sid, 'signal_name', sig.name, 'signal_category', ff_s(args[5]),
              'source_type', sig.source_type, 'source_identity', sig.source_identity,
              'matched', st.matched and '1' or '0', 'accepted_at', now_s)
@@ -164,7 +164,7 @@ function FF_WP.deliver(keys, args, buffer_only)
       local done = FF_WP.close_suspension(K, S, susp, core.lane_id, now, 'resumed', sid,
                                           {signalled = wpid, satisfiers = all})
       if not done then
-        redis.call('HSET', wk .. ':condition', 'updated_at', now_s)
+        redis.call('HSET', ff_key.waitpoint_condition(K.tag, wpid), 'updated_at', now_s)
       end
     else
       if #st.new > 0 then
@@ -173,7 +173,7 @@ function FF_WP.deliver(keys, args, buffer_only)
       end
       redis.call('HSET', S.susp, 'signal_ids', ids, 'last_signal_at', now_s)
       redis.call('HINCRBY', S.susp, 'signal_count', 1)
-      redis.call('HSET', wk .. ':condition', 'updated_at', now_s)
+      redis.call('HSET', ff_key.waitpoint_condition(K.tag, wpid), 'updated_at', now_s)
     end
   end
   redis.call('XADD', S.delivery, 'MAXLEN', '~', ff_int_str(FF_WP.DELIVERY_STREAM_MAXLEN), '*',

@@ -123,9 +123,9 @@ redis.register_function('ff_append_frame', function(keys, args)
   local index, bad = ff_arg_int(args[2], 'attempt_index', false, 0)
   if bad then return bad end
   local index_s = ff_int_str(index)
-  local k_stream = ff_attempt_scoped_key('stream', K.eid, index_s)
-  local k_meta = ff_attempt_scoped_key('stream', K.eid, index_s, 'meta')
-  local k_summary = ff_attempt_scoped_key('attempt', K.eid, index_s, 'summary')
+  local k_stream = ff_key.stream(K.tag, K.eid, index_s)
+  local k_meta = ff_key.stream_meta(K.tag, K.eid, index_s)
+  local k_summary = ff_key.attempt_summary(K.tag, K.eid, index_s)
   if #keys ~= 5 or keys[1] ~= K.core or keys[2] ~= K.policy or keys[3] ~= k_stream or
      keys[4] ~= k_meta or keys[5] ~= k_summary then
     return ff_err('invalid_input', 'keys:mismatch')
@@ -250,8 +250,8 @@ redis.register_function{
     if bad then return bad end
     local index_s = ff_int_str(index)
     if #keys ~= 3 or keys[1] ~= K.core or
-       keys[2] ~= ff_attempt_scoped_key('stream', K.eid, index_s) or
-       keys[3] ~= ff_attempt_scoped_key('stream', K.eid, index_s, 'meta') then
+       keys[2] ~= ff_key.stream(K.tag, K.eid, index_s) or
+       keys[3] ~= ff_key.stream_meta(K.tag, K.eid, index_s) then
       return ff_err('invalid_input', 'keys:mismatch')
     end
     local count

@@ -47,29 +47,21 @@ FF_WP.COUNT_KINDS = {
 
 -- ---- keys -----------------------------------------------------------------
 
--- The suspension / waitpoint / signal keys of one execution.
+-- The suspension / waitpoint / signal keys of one execution (built by the
+-- Keys section of helpers.lua).
 function FF_WP.keys(K)
-  local base = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':'
-  local idx = 'ff:idx:' .. K.tag .. ':'
+  local tag, eid = K.tag, K.eid
   return {
-    susp = base .. 'suspension:current',
-    satisfied = base .. 'suspension:current:satisfied_set',
-    satisfied_signals = base .. 'suspension:current:satisfied_set:signals',
-    member_map = base .. 'suspension:current:member_map',
-    waitpoints = base .. 'waitpoints',
-    signals = base .. 'signals',
-    timeout = idx .. 'suspension_timeout',
-    pending_expiry = idx .. 'pending_waitpoint_expiry',
-    delivery = 'ff:part:' .. K.tag .. ':signal_delivery',
+    susp = ff_key.suspension_current(tag, eid),
+    satisfied = ff_key.suspension_satisfied_set(tag, eid),
+    satisfied_signals = ff_key.suspension_satisfied_signals(tag, eid),
+    member_map = ff_key.suspension_member_map(tag, eid),
+    waitpoints = ff_key.exec_waitpoints(tag, eid),
+    signals = ff_key.exec_signals(tag, eid),
+    timeout = ff_key.suspension_timeout(tag),
+    pending_expiry = ff_key.pending_waitpoint_expiry(tag),
+    delivery = ff_key.signal_delivery(tag),
   }
-end
-
-function FF_WP.wp_key(tag, wpid)
-  return 'ff:wp:' .. tag .. ':' .. wpid
-end
-
-function FF_WP.signal_key(tag, sid)
-  return 'ff:signal:' .. tag .. ':' .. sid
 end
 
 function FF_WP.split_csv(csv)
@@ -283,7 +275,7 @@ end
 -- would have set its condition's updated_at (creating the hash if missing)
 -- just before, so neither the state nor the condition is read here.
 function FF_WP.close_waitpoint(tag, wpid, now_s, reason, satisfied, signalled)
-  local wk = FF_WP.wp_key(tag, wpid)
+  local wk = ff_key.waitpoint_hash(tag, wpid)
   if not signalled then
     local state = redis.call('HGET', wk, 'state')
     if not state or state == 'closed' then
@@ -296,14 +288,15 @@ function FF_WP.close_waitpoint(tag, wpid, now_s, reason, satisfied, signalled)
   else
     redis.call('HSET', wk, 'state', 'closed', 'closed_at', now_s, 'close_reason', reason)
   end
+  local condition = ff_key.waitpoint_condition(tag, wpid)
   if signalled then
-    redis.call('HSET', wk .. ':condition', 'updated_at', now_s, 'closed', '1',
+    redis.call('HSET', condition, 'updated_at', now_s, 'closed', '1',
                'closed_at', now_s, 'closed_reason', reason, 'updated_at', now_s)
-  elseif redis.call('EXISTS', wk .. ':condition') == 1 then
-    redis.call('HSET', wk .. ':condition', 'closed', '1', 'closed_at', now_s,
+  elseif redis.call('EXISTS', condition) == 1 then
+    redis.call('HSET', condition, 'closed', '1', 'closed_at', now_s,
                'closed_reason', reason, 'updated_at', now_s)
   end
-  redis.call('ZREM', 'ff:idx:' .. tag .. ':pending_waitpoint_expiry', wpid)
+  redis.call('ZREM', ff_key.pending_waitpoint_expiry(tag), wpid)
   return true
 end
 
@@ -338,7 +331,7 @@ function FF_WP.close_suspension(K, S, susp, lane, now, reason, closer, opts)
   redis.call('HSET', S.susp, unpack(f))
   redis.call('DEL', S.satisfied, S.satisfied_signals, S.member_map)
   redis.call('ZREM', S.timeout, K.eid)
-  redis.call('ZREM', ff_lane_key(K.tag, lane, 'suspended'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, lane, 'suspended'), K.eid)
   return seen
 end
 
@@ -348,7 +341,7 @@ end
 function FF_WP.close_for_terminal(K, core, now, reason)
   -- Most executions never suspended: only the waitpoint set is needed then,
   -- not the nine keys of FF_WP.keys.
-  local waitpoints = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':waitpoints'
+  local waitpoints = ff_key.exec_waitpoints(K.tag, K.eid)
   local closed = nil
   if core.lifecycle_phase == 'suspended' then
     local S = FF_WP.keys(K)
@@ -392,11 +385,12 @@ function FF_WP.resume_core(K, core, now, delay_ms, detail)
              'terminal_outcome', 'none', 'blocking_detail', delayed and detail or '',
              'blocking_reason', delayed and 'waiting_for_resume_delay' or 'waiting_for_worker',
              'lifecycle_phase', 'runnable')
-  redis.call('ZREM', ff_lane_key(K.tag, core.lane_id, 'suspended'), K.eid)
+  redis.call('ZREM', ff_key.lane_index(K.tag, core.lane_id, 'suspended'), K.eid)
   if delayed then
-    redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'delayed'), until_s, K.eid)
+    redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'delayed'), until_s, K.eid)
   else
-    redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'eligible'), ff_queue_score(core), K.eid)
+    redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'eligible'), ff_queue_score(core),
+               K.eid)
   end
   return not delayed
 end
@@ -406,7 +400,7 @@ end
 -- order. Handed out once per suspension (a later resume of the same
 -- attempt, after a worker delay, must not see them again).
 function FF_WP.resumed_signals(K, core, now)
-  local susp = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':suspension:current'
+  local susp = ff_key.suspension_current(K.tag, K.eid)
   local s = redis.call('HMGET', susp, 'closed_at', 'attempt_index', 'signal_ids',
                        'resume_claimed_at')
   if not ff_is_set(s[1]) or s[2] ~= core.current_attempt_index or ff_is_set(s[4]) then
@@ -416,13 +410,13 @@ function FF_WP.resumed_signals(K, core, now)
   local out = {}
   for _, sid in ipairs(FF_WP.split_csv(s[3])) do
     if #out >= 4 * FF_WP.MAX_RESUME_SIGNALS then break end
-    local sk = FF_WP.signal_key(K.tag, sid)
-    local v = redis.call('HMGET', sk, 'signal_name', 'source_identity')
+    local v = redis.call('HMGET', ff_key.signal_hash(K.tag, sid), 'signal_name',
+                         'source_identity')
     if v[1] then
       out[#out + 1] = sid
       out[#out + 1] = v[1]
       out[#out + 1] = ff_s(v[2])
-      out[#out + 1] = ff_s(redis.call('GET', sk .. ':payload'))
+      out[#out + 1] = ff_s(redis.call('GET', ff_key.signal_payload(K.tag, sid)))
     end
   end
   return out
@@ -440,11 +434,6 @@ function FF_WP.valid_secret_hex(hex)
          not string.find(hex, '[^0-9a-fA-F]')
 end
 
-function FF_WP.secret_key_tag(key)
-  local tag = string.match(ff_s(key), '^ff:sec:(%b{}):waitpoint_hmac$')
-  return tag
-end
-
 -- KEYS: 1 ff:sec:T:waitpoint_hmac. ARGV: 1 kid, 2 secret_hex.
 -- Boot seeding: installs `kid` as the current kid when there is none, and
 -- repairs a missing secret of the current kid when it is `kid`; a
@@ -452,7 +441,7 @@ end
 -- Returns {1,'OK','installed'|'repaired'|'present'|'kept_existing',current_kid}
 --       | {0,'invalid_kid'} | {0,'invalid_secret_hex'}.
 redis.register_function('ff_seed_waitpoint_hmac_secret', function(keys, args)
-  if #keys ~= 1 or FF_WP.secret_key_tag(keys[1]) == nil then
+  if #keys ~= 1 or ff_waitpoint_hmac_key_tag(keys[1]) == nil then
     return ff_err('invalid_input', 'keys:mismatch')
   end
   local kid, hex = args[1], args[2]
@@ -485,7 +474,7 @@ end)
 --       | {0,'rotation_conflict',kid} (same kid, another secret).
 -- Retired kids whose grace has passed are removed (gc_count).
 redis.register_function('ff_rotate_waitpoint_hmac_secret', function(keys, args)
-  if #keys ~= 1 or FF_WP.secret_key_tag(keys[1]) == nil then
+  if #keys ~= 1 or ff_waitpoint_hmac_key_tag(keys[1]) == nil then
     return ff_err('invalid_input', 'keys:mismatch')
   end
   local key, kid, hex = keys[1], args[1], args[2]
@@ -535,7 +524,7 @@ redis.register_function{
   function_name = 'ff_get_waitpoint_hmac_ring',
   flags = {'no-writes'},
   callback = function(keys, args)
-    if #keys ~= 1 or FF_WP.secret_key_tag(keys[1]) == nil then
+    if #keys ~= 1 or ff_waitpoint_hmac_key_tag(keys[1]) == nil then
       return ff_err('invalid_input', 'keys:mismatch')
     end
     local all = ff_hgetall(keys[1]) or {}
@@ -580,7 +569,7 @@ function FF_WP.buffered_signals(tag, wps)
   local out = {}
   for order, w in ipairs(wps) do
     if w.mode == 'pending' then
-      local stream = FF_WP.wp_key(tag, w.id) .. ':signals'
+      local stream = ff_key.waitpoint_signals(tag, w.id)
       for _, entry in ipairs(redis.call('XRANGE', stream, '-', '+')) do
         local e = FF_WP.fields(entry[2])
         local ms, seq = string.match(entry[1], '^(%d+)-(%d+)$')
@@ -680,7 +669,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
 
   local dedup_key = nil
   if ff_is_set(args[13]) then
-    dedup_key = 'ff:dedup:suspend:' .. K.tag .. ':' .. K.eid .. ':' .. args[13]
+    dedup_key = ff_key.suspend_dedup(K.tag, K.eid, args[13])
     local stored = redis.call('HGET', dedup_key, 'outcome')
     if stored then
       local ok, reply = pcall(cjson.decode, stored)
@@ -721,7 +710,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   -- Bind every waitpoint before the first write (no rollback).
   local by_key = {}
   for _, w in ipairs(wps) do
-    local h = ff_hgetall(FF_WP.wp_key(K.tag, w.id))
+    local h = ff_hgetall(ff_key.waitpoint_hash(K.tag, w.id))
     if w.mode == 'pending' then
       if not h then return ff_err('waitpoint_not_found', w.id) end
       if h.execution_id ~= K.eid or h.attempt_index ~= core.current_attempt_index then
@@ -774,11 +763,10 @@ redis.register_function('ff_suspend_execution', function(keys, args)
     -- signals handed to the caller.
     reply[#reply + 1] = ff_int_str(#buffered)
     for _, b in ipairs(buffered) do
-      local sk = FF_WP.signal_key(K.tag, b.sig.id)
       reply[#reply + 1] = b.sig.id
       reply[#reply + 1] = b.sig.name
       reply[#reply + 1] = b.sig.source_identity
-      reply[#reply + 1] = ff_s(redis.call('GET', sk .. ':payload'))
+      reply[#reply + 1] = ff_s(redis.call('GET', ff_key.signal_payload(K.tag, b.sig.id)))
     end
     for _, w in ipairs(wps) do
       if w.mode == 'pending' then
@@ -805,7 +793,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
 
   -- The attempt pauses; a resumed claim continues it with the attempt
   -- timeout it had left (read first, so the attempt takes one HSET).
-  local ak = ff_attempt_scoped_key('attempt', K.eid, core.current_attempt_index)
+  local ak = ff_key.attempt(K.tag, K.eid, core.current_attempt_index)
   local attempt_deadline = tonumber(redis.call('HGET', ak, 'timeout_at'))
   if attempt_deadline ~= nil then
     redis.call('HSET', ak, 'attempt_state', 'suspended', 'suspended_at', now_s,
@@ -827,9 +815,10 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   local expires_s = timeout_at and ff_int_str(timeout_at) or ''
   local ids, bindings = {}, {}
   for _, w in ipairs(wps) do
-    local wk = FF_WP.wp_key(K.tag, w.id)
+    local wk = ff_key.waitpoint_hash(K.tag, w.id)
+    local condition = ff_key.waitpoint_condition(K.tag, w.id)
     if w.mode == 'fresh' then
-      redis.call('DEL', wk, wk .. ':signals', wk .. ':condition')
+      redis.call('DEL', wk, ff_key.waitpoint_signals(K.tag, w.id), condition)
       -- One literal HSET in the pairs() order of the table this used to be.
       redis.call('HSET', wk, 'signal_count', '0', 'waitpoint_id', w.id,
                  'matched_signal_count', '0', 'attempt_index', core.current_attempt_index,
@@ -842,9 +831,9 @@ redis.register_function('ff_suspend_execution', function(keys, args)
       redis.call('HSET', wk, 'state', 'active', 'suspension_id', suspension_id,
                  'activated_at', now_s, 'expires_at', expires_s)
       redis.call('ZREM', S.pending_expiry, w.id)
-      redis.call('DEL', wk .. ':condition')
+      redis.call('DEL', condition)
     end
-    redis.call('HSET', wk .. ':condition', 'waitpoint_id', w.id, 'suspension_id',
+    redis.call('HSET', condition, 'waitpoint_id', w.id, 'suspension_id',
                suspension_id, 'closed', '0', 'created_at', now_s, 'updated_at', now_s,
                'closed_at', '', 'closed_reason', '')
     ids[#ids + 1] = w.id
@@ -872,7 +861,7 @@ redis.register_function('ff_suspend_execution', function(keys, args)
   if #token_list > 0 then redis.call('SADD', S.satisfied, unpack(token_list)) end
   if #contributed > 0 then redis.call('SADD', S.satisfied_signals, unpack(contributed)) end
 
-  redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'suspended'),
+  redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'suspended'),
              timeout_at and expires_s or FF_WP.NO_TIMEOUT_SCORE, K.eid)
   if timeout_at then
     redis.call('ZADD', S.timeout, expires_s, K.eid)
@@ -914,12 +903,13 @@ redis.register_function('ff_create_pending_waitpoint', function(keys, args)
   local now = ff_now_ms()
   local err = ff_check_lease(K, core, f, now)
   if err then return err end
-  local wk = FF_WP.wp_key(K.tag, wpid)
+  local wk = ff_key.waitpoint_hash(K.tag, wpid)
   local state = redis.call('HGET', wk, 'state')
   if state and state ~= 'closed' then return ff_err('waitpoint_already_exists', wpid) end
 
   local now_s = ff_int_str(now)
-  redis.call('DEL', wk, wk .. ':signals', wk .. ':condition')
+  redis.call('DEL', wk, ff_key.waitpoint_signals(K.tag, wpid),
+             ff_key.waitpoint_condition(K.tag, wpid))
   ff_hset_table(wk, {
     waitpoint_id = wpid, execution_id = K.eid, attempt_index = core.current_attempt_index,
     suspension_id = '', waitpoint_key = key, waitpoint_token = token, state = 'pending',
@@ -939,7 +929,7 @@ end)
 -- Closes pending waitpoints past their expires_at (never_committed); the
 -- scanner reply of scanner.lua (no became_eligible).
 redis.register_function('ff_expire_pending_waitpoints', function(keys, args)
-  local tag = ff_scan_tag(keys[1], 'pending_waitpoint_expiry')
+  local tag = ff_scan_tag(keys[1], ff_key.pending_waitpoint_expiry)
   if tag == nil or #keys ~= 1 then return ff_err('invalid_input', 'keys:mismatch') end
   local now, limit, bad = ff_scan_params(args, 1)
   if bad then return bad end
@@ -948,7 +938,7 @@ redis.register_function('ff_expire_pending_waitpoints', function(keys, args)
   local due = redis.call('ZRANGEBYSCORE', keys[1], '-inf', now_s, 'LIMIT', 0, limit)
   for _, wpid in ipairs(due) do
     s.examined = s.examined + 1
-    local h = redis.call('HMGET', FF_WP.wp_key(tag, wpid), 'state', 'expires_at')
+    local h = redis.call('HMGET', ff_key.waitpoint_hash(tag, wpid), 'state', 'expires_at')
     local expires = tonumber(h[2])
     if h[1] ~= 'pending' or expires == nil then
       redis.call('ZREM', keys[1], wpid)
@@ -971,7 +961,7 @@ end)
 -- operator, no timeout; fail / cancel / expire -> terminal, stream closed
 -- `suspension_timeout`, suspension and waitpoints closed timed_out_<b>.
 redis.register_function('ff_expire_suspensions', function(keys, args)
-  local tag = ff_scan_tag(keys[1], 'suspension_timeout')
+  local tag = ff_scan_tag(keys[1], ff_key.suspension_timeout)
   if tag == nil or #keys ~= 1 then return ff_err('invalid_input', 'keys:mismatch') end
   local now, limit, bad = ff_scan_params(args, 1)
   if bad then return bad end
@@ -1006,13 +996,13 @@ redis.register_function('ff_expire_suspensions', function(keys, args)
         redis.call('HSET', S.susp, 'reason_code', 'waiting_for_operator_review',
                    'timeout_at', '', 'escalated_at', now_s)
         for _, wpid in ipairs(FF_WP.split_csv(susp.waitpoint_ids)) do
-          local wk = FF_WP.wp_key(K.tag, wpid)
+          local wk = ff_key.waitpoint_hash(K.tag, wpid)
           if redis.call('HGET', wk, 'state') == 'active' then
             redis.call('HSET', wk, 'expires_at', '')
           end
         end
         redis.call('ZREM', keys[1], eid)
-        redis.call('ZADD', ff_lane_key(K.tag, core.lane_id, 'suspended'),
+        redis.call('ZADD', ff_key.lane_index(K.tag, core.lane_id, 'suspended'),
                    FF_WP.NO_TIMEOUT_SCORE, eid)
       else
         if b ~= 'cancel' and b ~= 'expire' then b = 'fail' end
@@ -1055,11 +1045,10 @@ redis.register_function{
     limit, bad = ff_arg_int(args[3], 'limit', false, 1, 1000)
     if bad then return bad end
     if redis.call('EXISTS', K.core) == 0 then return ff_err('execution_not_found') end
-    local base = 'ff:exec:' .. K.tag .. ':' .. K.eid .. ':'
-    local ids = redis.call('SMEMBERS', base .. 'waitpoints')
+    local ids = redis.call('SMEMBERS', ff_key.exec_waitpoints(K.tag, K.eid))
     table.sort(ids)
-    local susp = redis.call('HMGET', base .. 'suspension:current', 'suspension_id', 'closed_at',
-                            'resume_condition_json')
+    local susp = redis.call('HMGET', ff_key.suspension_current(K.tag, K.eid), 'suspension_id',
+                            'closed_at', 'resume_condition_json')
     -- Decoded on first use: only an active waitpoint of the open suspension
     -- needs it.
     local open = susp[1] and not ff_is_set(susp[2])
@@ -1077,7 +1066,7 @@ redis.register_function{
         end
         -- Only the fields listed (HMGET gives false for a missing one;
         -- a missing hash reads as no state).
-        local h = redis.call('HMGET', FF_WP.wp_key(K.tag, id), 'state', 'waitpoint_token',
+        local h = redis.call('HMGET', ff_key.waitpoint_hash(K.tag, id), 'state', 'waitpoint_token',
                              'suspension_id', 'waitpoint_key', 'created_at', 'activated_at',
                              'expires_at')
         local state = h[1]
@@ -1126,7 +1115,7 @@ redis.register_function{
   callback = function(keys, args)
     local eid, wpid = ff_s(args[1]), ff_s(args[2])
     local tag = ff_tag_of(eid)
-    if tag == nil or wpid == '' or #keys ~= 1 or keys[1] ~= FF_WP.wp_key(tag, wpid) then
+    if tag == nil or wpid == '' or #keys ~= 1 or keys[1] ~= ff_key.waitpoint_hash(tag, wpid) then
       return ff_err('invalid_input', 'keys:mismatch')
     end
     local h = redis.call('HMGET', keys[1], 'execution_id', 'state', 'waitpoint_token')

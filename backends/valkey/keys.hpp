@@ -1,6 +1,35 @@
 #pragma once
-// Key names of the Valkey layout (execution-model.md §2). Every function
-// that builds a key lives here so the layout is read in one place.
+// Key names of the Valkey layout (execution-model.md §2). Every key the node
+// names is built here: the keys it passes in KEYS of a function call and
+// the few it reads or writes with a plain command.
+//
+// The Lua library (lua/*.lua) derives further keys itself from its
+// arguments or stored state, always under the hash tag of the keys it was
+// passed. Those are built only by the ff_key.* functions of the "Keys"
+// section of lua/helpers.lua. ff_key.<name>(tag, eid, ...) is the twin of
+// <name>_key(eid, ...) below (tag-only keys take the same arguments) for
+//   exec_core, exec_payload, exec_policy, exec_tags, exec_result,
+//   lease_current, lease_history, claim_grant, attempts, suspension_current,
+//   exec_waitpoints, exec_signals, attempt, attempt_summary, stream,
+//   stream_meta, lane_index, worker_leases, lease_expiry, attempt_timeout,
+//   execution_deadline, all_executions, retention, suspension_timeout,
+//   pending_waitpoint_expiry, waitpoint_hash, waitpoint_signals,
+//   waitpoint_condition, signal_hash.
+// Keys only the library names have no twin here:
+//   ff_key.suspension_satisfied_set      ff:exec:T:E:suspension:current:satisfied_set
+//   ff_key.suspension_satisfied_signals  ff:exec:T:E:suspension:current:satisfied_set:signals
+//   ff_key.suspension_member_map         ff:exec:T:E:suspension:current:member_map
+//   ff_key.deps_meta, ff_key.deps_unresolved, ff_key.deps_all_edges
+//                                        ff:exec:T:E:deps:meta, :unresolved, :all_edges
+//   ff_key.dep_edge                      ff:exec:T:E:dep:<edge>
+//   ff_key.attempt_usage, ff_key.attempt_policy
+//                                        ff:attempt:T:E:I:usage, :policy
+//   ff_key.signal_payload                ff:signal:T:<signal_id>:payload
+//   ff_key.signal_dedup                  ff:sigdedup:T:<waitpoint_id>:<idempotency_key>
+//   ff_key.suspend_dedup                 ff:dedup:suspend:T:E:<idempotency_key>
+//   ff_key.signal_delivery               ff:part:T:signal_delivery
+// The same section reads the tag of a declared ff:idx:T:... and
+// ff:sec:T:waitpoint_hmac key, and names the ff:dag:completions channel.
 //
 // T = a partition hash tag ("{fp:N}"), E = a whole execution id
 // ("{fp:N}:<uuid>"). Per-execution keys embed the whole id after the tag,
