@@ -132,7 +132,9 @@ using rotation_actor = caf::typed_actor<
 // What the node actor supervises now.
 struct supervised_children {
   std::vector<backend_actor> backends;
-  std::vector<partition_actor> partitions;
+  std::vector<partition_actor> partitions;        // flow partitions
+  std::vector<partition_actor> budget_partitions;
+  std::vector<partition_actor> quota_partitions;
   std::vector<scanner_actor> scanners;
   std::vector<lane_actor> lanes;
   rotation_actor rotation;
@@ -140,7 +142,8 @@ struct supervised_children {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, supervised_children& x) {
-  return f(x.backends, x.partitions, x.scanners, x.lanes, x.rotation);
+  return f(x.backends, x.partitions, x.budget_partitions, x.quota_partitions, x.scanners,
+           x.lanes, x.rotation);
 }
 
 // The node: owns and monitors every other actor of the node and replaces

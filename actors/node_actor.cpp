@@ -1,5 +1,7 @@
 #include "actors/node_actor.hpp"
 
+#include <array>
+
 #include <spdlog/spdlog.h>
 
 #include "actors/partition_actor.hpp"
@@ -18,6 +20,7 @@ backend_actor spawn_backend(node_ptr self) {
 }
 
 partition_actor spawn_partition(node_ptr self, std::uint16_t p) {
+  // Partition p of any family uses backend p % pool size.
   auto& st = self->state;
   const auto& backend = st.current.backends[p % st.current.backends.size()];
   return self->spawn<caf::monitored>(partition_actor_behavior, p, backend,
@@ -34,6 +37,15 @@ rotation_actor spawn_rotation(node_ptr self) {
   auto& st = self->state;
   return self->spawn<caf::monitored>(rotation_coordinator, st.table,
                                      st.settings.waitpoint_hmac_grace_ms, st.metrics);
+}
+
+std::array<std::vector<partition_actor>*, 3> partition_families(routes& r) {
+  return {&r.partitions, &r.budget_partitions, &r.quota_partitions};
+}
+
+void spawn_partitions(node_ptr self, std::vector<partition_actor>& family, std::uint16_t count) {
+  for (std::uint32_t p = 0; p < count; ++p)
+    family.push_back(spawn_partition(self, static_cast<std::uint16_t>(p)));
 }
 
 void publish(node_ptr self) {
@@ -80,17 +92,20 @@ void respawn(node_ptr self, const caf::down_msg& msg) {
     if (cur.backends[i].address() != dead) continue;
     spdlog::error("backend actor {} died; respawning", i);
     cur.backends[i] = spawn_backend(self);
-    for (std::size_t p = i; p < cur.partitions.size(); p += cur.backends.size())
-      self->send(cur.partitions[p], set_backend_atom::value, cur.backends[i]);
+    for (auto* family : partition_families(cur))
+      for (std::size_t p = i; p < family->size(); p += cur.backends.size())
+        self->send((*family)[p], set_backend_atom::value, cur.backends[i]);
     publish(self);
     return;
   }
-  for (std::size_t p = 0; p < cur.partitions.size(); ++p) {
-    if (cur.partitions[p].address() != dead) continue;
-    spdlog::error("partition actor {} died; respawning", p);
-    cur.partitions[p] = spawn_partition(self, static_cast<std::uint16_t>(p));
-    publish(self);
-    return;
+  for (auto* family : partition_families(cur)) {
+    for (std::size_t p = 0; p < family->size(); ++p) {
+      if ((*family)[p].address() != dead) continue;
+      spdlog::error("partition actor {} died; respawning", p);
+      (*family)[p] = spawn_partition(self, static_cast<std::uint16_t>(p));
+      publish(self);
+      return;
+    }
   }
   for (std::size_t i = 0; i < st.scanners.size(); ++i) {
     if (st.scanners[i].address() != dead) continue;
@@ -119,8 +134,9 @@ node_actor::behavior_type node_actor_behavior(node_ptr self, node_settings setti
   st.lanes = std::move(lanes);
   for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, st.settings.backend_pool_size); ++i)
     st.current.backends.push_back(spawn_backend(self));
-  for (std::uint32_t p = 0; p < st.settings.flow_partitions; ++p)
-    st.current.partitions.push_back(spawn_partition(self, static_cast<std::uint16_t>(p)));
+  spawn_partitions(self, st.current.partitions, st.settings.flow_partitions);
+  spawn_partitions(self, st.current.budget_partitions, st.settings.budget_partitions);
+  spawn_partitions(self, st.current.quota_partitions, st.settings.quota_partitions);
   st.current.rotation = spawn_rotation(self);
   publish(self);
   st.lanes->supervise_with(caf::actor_cast<node_actor>(self));
@@ -135,7 +151,8 @@ node_actor::behavior_type node_actor_behavior(node_ptr self, node_settings setti
     st.table->publish(nullptr);
     for (auto& s : st.scanners) self->send_exit(s, msg.reason);
     for (auto& l : st.lanes->clear()) self->send_exit(l, msg.reason);
-    for (auto& p : st.current.partitions) self->send_exit(p, msg.reason);
+    for (auto* family : partition_families(st.current))
+      for (auto& p : *family) self->send_exit(p, msg.reason);
     for (auto& b : st.current.backends) self->send_exit(b, msg.reason);
     self->send_exit(st.current.rotation, msg.reason);
     self->quit(msg.reason);
@@ -150,6 +167,8 @@ node_actor::behavior_type node_actor_behavior(node_ptr self, node_settings setti
       supervised_children out;
       out.backends = st.current.backends;
       out.partitions = st.current.partitions;
+      out.budget_partitions = st.current.budget_partitions;
+      out.quota_partitions = st.current.quota_partitions;
       out.scanners = st.scanners;
       out.lanes = st.lanes->all();
       out.rotation = st.current.rotation;

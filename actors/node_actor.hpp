@@ -22,6 +22,8 @@ namespace ff {
 
 struct node_settings {
   std::uint16_t flow_partitions = 256;
+  std::uint16_t budget_partitions = 32;
+  std::uint16_t quota_partitions = 32;
   std::uint32_t backend_pool_size = 4;
   std::uint32_t partition_queue_bound = 1024;
   std::vector<std::string> lanes{"default"};  // FF_LANES: never retire

@@ -146,13 +146,14 @@ expected<unit> mint_suspension(const hmac_ring& ring, suspend_args& args) {
 
 void on_success(self_ptr self, op_tag<ops::create_execution>, const std::string& lane,
                 const create_execution_outcome& out) {
-  if (out.created && out.public_state == "waiting") tell_lane(self, lane);
+  if (out.created && out.public_state == public_state_kind::waiting) tell_lane(self, lane);
 }
 
 void on_success(self_ptr self, op_tag<ops::fail_execution>, const no_note&,
                 const fail_outcome& out) {
   // A zero backoff puts the execution straight back in its lane.
-  if (out.outcome == "retry_scheduled" && out.retry_at <= now_ms()) tell_all_lanes(self);
+  if (out.outcome == fail_disposition::retry_scheduled && out.retry_at <= now_ms())
+    tell_all_lanes(self);
 }
 
 void on_success(self_ptr self, op_tag<ops::replay_execution>, const no_note&,

@@ -92,7 +92,7 @@ private:
   template <class Op>
   void route(gateway_call<Op>& c, std::uint16_t p) {
     if constexpr (served_by_partition<Op>)
-      to_partition<op_result_t<Op>>(p, std::move(c.done), operation<Op>{std::move(c.args)});
+      to_partition(p, std::move(c.done), operation<Op>{std::move(c.args)});
     else
       to_backend<op_result_t<Op>>(std::move(c.done), operation<Op>{std::move(c.args)});
   }
@@ -107,16 +107,15 @@ private:
   // Not a partition of this deployment: an empty page, as the spec says.
   void route(gateway_call<ops::list_executions>& c, std::uint16_t p) {
     if (p >= partitions_) return c.done(execution_page{});
-    to_partition<execution_page>(p, std::move(c.done),
-                                 operation<ops::list_executions>{std::move(c.args)});
+    to_partition(p, std::move(c.done), operation<ops::list_executions>{std::move(c.args)});
   }
 
   // Stream reads take a permit of the FF_MAX_CONCURRENT_STREAM_OPS pool
   // without waiting (resource_exhausted "stream_ops" when none is free).
   void route(gateway_call<ops::read_attempt_stream>& c, std::uint16_t p) {
     if (!stream_ops_.try_acquire()) return refuse_stream_op(c.done);
-    to_partition<stream_frames>(p, release_stream_op(std::move(c.done)),
-                                operation<ops::read_attempt_stream>{std::move(c.args)});
+    to_partition(p, release_stream_op(std::move(c.done)),
+                 operation<ops::read_attempt_stream>{std::move(c.args)});
   }
 
   // A tail blocks its connection for up to block_ms: it gets a backend
@@ -156,20 +155,22 @@ private:
     };
   }
 
-  template <class T, class Msg>
-  void to_partition(std::uint16_t p, callback<T> done, Msg msg) {
+  // To partition p of the operation's family.
+  template <class Op>
+  void to_partition(std::uint16_t p, callback<op_result_t<Op>> done, operation<Op> msg) {
     auto snap = table_->snapshot();
     if (!snap) {
       done(engine_error::unavailable("shutting down"));
       return;
     }
-    if (p >= snap->partitions.size()) {
+    const auto& family = snap->of(Op::family);
+    if (p >= family.size()) {
       done(engine_error::invalid_input("partition " + std::to_string(p) +
                                        " is not below the partition count " +
-                                       std::to_string(snap->partitions.size())));
+                                       std::to_string(family.size())));
       return;
     }
-    ask<T>(snap->partitions[p], timeout_, std::move(done), std::move(msg));
+    ask<op_result_t<Op>>(family[p], timeout_, std::move(done), std::move(msg));
   }
 
   template <class T, class Msg>
@@ -318,6 +319,8 @@ struct actor_runtime::impl {
       c.max_lanes, &metrics);
     node_settings settings;
     settings.flow_partitions = c.flow_partitions;
+    settings.budget_partitions = c.budget_partitions;
+    settings.quota_partitions = c.quota_partitions;
     settings.backend_pool_size = c.backend_pool_size;
     settings.partition_queue_bound = c.partition_queue_bound;
     settings.lanes = c.lanes;

@@ -40,9 +40,7 @@ expected<unit> validate_state_vector(const state_vector& v) {
     return corrupt("blocking_reason", v.blocking_reason);
   if (!one_of(v.terminal_outcome, {"none", "success", "failed", "cancelled", "expired", "skipped"}))
     return corrupt("terminal_outcome", v.terminal_outcome);
-  if (!one_of(v.public_state,
-              {"waiting", "delayed", "rate_limited", "waiting_children", "active", "suspended",
-               "resumable", "completed", "failed", "cancelled", "expired", "skipped"}))
+  if (public_state_kind stored; !parse_enum(v.public_state, stored))
     return corrupt("public_state", v.public_state);
   return unit{};
 }

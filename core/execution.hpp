@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/enum_text.hpp"
 #include "core/expected.hpp"
 
 namespace ff {
@@ -51,10 +52,34 @@ struct create_execution_args {
   std::int64_t now_ms = 0;        // the caller's clock (informational)
 };
 
+// The state a client sees (execution-model.md §3.3), derived from the
+// state vector.
+enum class public_state_kind : std::uint8_t {
+  waiting,
+  delayed,
+  rate_limited,
+  waiting_children,
+  active,
+  suspended,
+  resumable,
+  completed,
+  failed,
+  cancelled,
+  expired,
+  skipped,
+};
+template <>
+struct enum_text<public_state_kind> {
+  static constexpr std::array<std::string_view, 12> names{
+      "waiting", "delayed", "rate_limited", "waiting_children", "active",  "suspended",
+      "resumable", "completed", "failed",    "cancelled",        "expired", "skipped"};
+};
+
 struct create_execution_outcome {
   bool created = false;           // false: duplicate (id or idempotency key)
   std::string execution_id;       // the original id on a duplicate
-  std::string public_state;       // "waiting" or "delayed" when created
+  // Created: waiting or delayed. A duplicate reports no state.
+  public_state_kind public_state = public_state_kind::waiting;
 };
 
 // The seven-field state vector, as wire strings (execution-model.md §3.2).

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core/enum_text.hpp"
+#include "core/execution.hpp"
+
 namespace ff {
 
 // Default lease length when a worker does not ask for one (SDK default).
@@ -40,13 +43,21 @@ struct delivered_signal {
   std::string payload;            // as stored
 };
 
+// Why an attempt exists (execution-model.md §4.2).
+enum class attempt_kind : std::uint8_t { initial, retry, replay, reclaim, resumed };
+template <>
+struct enum_text<attempt_kind> {
+  static constexpr std::array<std::string_view, 5> names{"initial", "retry", "replay", "reclaim",
+                                                         "resumed"};
+};
+
 // A held lease and what the worker needs to run the attempt (the answer of
 // the acquire and claim routes).
 struct claimed_lease {
   std::string execution_id;
   std::uint32_t attempt_index = 0;
   std::string attempt_id;
-  std::string attempt_type;       // initial, retry, replay, reclaim, resumed
+  attempt_kind attempt_type = attempt_kind::initial;
   std::string lease_id;
   std::uint64_t lease_epoch = 0;
   std::int64_t lease_expires_at = 0;
@@ -172,8 +183,15 @@ struct fail_args {
   std::string source = "worker";
 };
 
+// What a failure did to the execution.
+enum class fail_disposition : std::uint8_t { retry_scheduled, failed };
+template <>
+struct enum_text<fail_disposition> {
+  static constexpr std::array<std::string_view, 2> names{"retry_scheduled", "failed"};
+};
+
 struct fail_outcome {
-  std::string outcome;            // "retry_scheduled" or "failed"
+  fail_disposition outcome = fail_disposition::failed;
   std::int64_t retry_at = 0;      // retry_scheduled only
   bool replayed = false;
 };
@@ -197,7 +215,7 @@ struct replay_args {
 };
 
 struct replay_outcome {
-  std::string public_state;       // "waiting"
+  public_state_kind public_state = public_state_kind::waiting;
   std::uint32_t replay_count = 0;
 };
 
@@ -227,10 +245,17 @@ struct revoke_outcome {
   std::string already_satisfied;
 };
 
+// not_reclaimable: the detail says why (execution_not_reclaimable or
+// "capability_mismatch: <missing>").
+enum class reclaim_grant_status : std::uint8_t { granted, not_reclaimable, reclaim_cap_exceeded };
+template <>
+struct enum_text<reclaim_grant_status> {
+  static constexpr std::array<std::string_view, 3> names{"granted", "not_reclaimable",
+                                                         "reclaim_cap_exceeded"};
+};
+
 struct reclaim_grant_outcome {
-  // "granted", "not_reclaimable" (detail says why: execution_not_reclaimable
-  // or "capability_mismatch: <missing>") or "reclaim_cap_exceeded".
-  std::string status;
+  reclaim_grant_status status = reclaim_grant_status::granted;
   claim_grant grant;
   std::string detail;
   std::uint32_t reclaim_count = 0;

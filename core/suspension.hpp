@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/enum_text.hpp"
+
 #include "core/expected.hpp"
 #include "core/lease.hpp"
 
@@ -61,12 +63,18 @@ struct waitpoint_binding {
   std::string waitpoint_token;
 };
 
+// already_satisfied: buffered signals of an activated pending waitpoint
+// already satisfy the condition; the caller keeps its lease and nothing
+// else changed.
+enum class suspend_status : std::uint8_t { suspended, already_satisfied };
+template <>
+struct enum_text<suspend_status> {
+  static constexpr std::array<std::string_view, 2> names{"suspended", "already_satisfied"};
+};
+
 struct suspend_outcome {
   std::string suspension_id;
-  // "suspended", or "already_satisfied": buffered signals of an activated
-  // pending waitpoint already satisfy the condition; the caller keeps its
-  // lease and nothing else changed.
-  std::string status;
+  suspend_status status = suspend_status::suspended;
   std::vector<waitpoint_binding> waitpoints;
   // already_satisfied: the buffered signals of the activated waitpoints, in
   // acceptance order (the caller goes on with them instead of suspending).

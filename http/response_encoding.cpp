@@ -28,7 +28,7 @@ std::string encode_claimed_lease(const claimed_lease& l) {
   write_field(w, "execution_id", l.execution_id);
   write_u64(w, "attempt_index", l.attempt_index);
   write_field(w, "attempt_id", l.attempt_id);
-  write_field(w, "attempt_type", l.attempt_type);
+  write_field(w, "attempt_type", text_of(l.attempt_type));
   write_field(w, "lease_id", l.lease_id);
   write_u64(w, "lease_epoch", l.lease_epoch);
   write_key(w, "lease_expires_at");

@@ -29,6 +29,16 @@ public:
     return false;
   }
 
+  // Field i as one of E's names (core/enum_text.hpp).
+  template <class E>
+  bool enumerated(std::size_t i, E& out) {
+    if (parse_enum(env_.field(i), out))
+      return true;
+    if (bad_.empty())
+      bad_ = "field " + std::to_string(i) + " is '" + env_.field(i) + "'";
+    return false;
+  }
+
   bool ok() const { return bad_.empty(); }
   engine_error error() const {
     return engine_error::internal(op_ + ": malformed reply (" + bad_ + ")");

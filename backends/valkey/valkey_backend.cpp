@@ -248,7 +248,9 @@ expected<create_execution_outcome> valkey_backend::create_execution(
   out.execution_id = env->field(0);
   if (env->status == "OK") {
     out.created = true;
-    out.public_state = env->field(1);
+    field_reader r(*env, "ff_create_execution");
+    if (!r.enumerated(1, out.public_state))
+      return r.error();
   } else if (env->status != "DUPLICATE") {
     return engine_error::internal("ff_create_execution: unexpected status " + env->status);
   }

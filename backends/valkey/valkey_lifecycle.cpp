@@ -48,7 +48,7 @@ expected<claimed_lease> parse_claimed_lease(const lua_envelope& env, std::size_t
   l.execution_id = r.text(offset);
   r.integer(offset + 1, l.attempt_index);
   l.attempt_id = r.text(offset + 2);
-  l.attempt_type = r.text(offset + 3);
+  r.enumerated(offset + 3, l.attempt_type);
   l.lease_id = r.text(offset + 4);
   r.integer(offset + 5, l.lease_epoch);
   r.integer(offset + 6, l.lease_expires_at);
@@ -240,7 +240,7 @@ expected<fail_outcome> valkey_backend::fail_execution(const fail_args& a) {
     return std::move(env).error();
   fail_outcome out;
   field_reader r(*env, "ff_fail_execution");
-  out.outcome = r.text(0);
+  r.enumerated(0, out.outcome);
   r.integer(1, out.retry_at);
   if (!r.ok())
     return r.error();
@@ -267,7 +267,7 @@ expected<replay_outcome> valkey_backend::replay_execution(const replay_args& a) 
     return std::move(env).error();
   replay_outcome out;
   field_reader r(*env, "ff_replay_execution");
-  out.public_state = r.text(0);
+  r.enumerated(0, out.public_state);
   r.integer(1, out.replay_count);
   if (!r.ok())
     return r.error();
@@ -331,19 +331,19 @@ expected<reclaim_grant_outcome> valkey_backend::issue_reclaim_grant(const claim_
   if (!env->ok) {
     // The route answers these as a 200 `not_reclaimable` (rest-api.md §3.13).
     if (env->status == "execution_not_reclaimable") {
-      out.status = "not_reclaimable";
+      out.status = reclaim_grant_status::not_reclaimable;
       out.detail = env->status;
       return out;
     }
     if (env->status == "capability_mismatch") {
-      out.status = "not_reclaimable";
+      out.status = reclaim_grant_status::not_reclaimable;
       out.detail = "capability_mismatch: " + env->detail();
       return out;
     }
     return classify_store_error(env->status, env->detail());
   }
   if (env->status == "RECLAIM_CAP_EXCEEDED") {
-    out.status = "reclaim_cap_exceeded";
+    out.status = reclaim_grant_status::reclaim_cap_exceeded;
     field_reader r(*env, "ff_issue_reclaim_grant");
     r.integer(0, out.reclaim_count);
     if (!r.ok())
@@ -353,7 +353,7 @@ expected<reclaim_grant_outcome> valkey_backend::issue_reclaim_grant(const claim_
   auto grant = parse_grant(*env, a.execution_id, "ff_issue_reclaim_grant");
   if (!grant)
     return std::move(grant).error();
-  out.status = "granted";
+  out.status = reclaim_grant_status::granted;
   out.grant = std::move(*grant);
   return out;
 }

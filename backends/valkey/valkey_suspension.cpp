@@ -207,7 +207,8 @@ expected<suspend_outcome> valkey_backend::suspend_execution(const suspend_args& 
   suspend_outcome out;
   field_reader r(*env, "ff_suspend_execution");
   out.suspension_id = r.text(0);
-  out.status = env->status == "ALREADY_SATISFIED" ? "already_satisfied" : "suspended";
+  out.status = env->status == "ALREADY_SATISFIED" ? suspend_status::already_satisfied
+                                                   : suspend_status::suspended;
   std::size_t n = 0;
   r.integer(1, n);
   if (!r.ok())

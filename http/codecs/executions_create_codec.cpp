@@ -408,7 +408,7 @@ std::string encode_create_outcome(const create_execution_outcome& outcome) {
   write_string(w, outcome.execution_id);
   if (outcome.created) {
     write_key(w, "public_state");
-    write_string(w, outcome.public_state);
+    write_string(w, text_of(outcome.public_state));
   }
   w.EndObject();
   w.EndObject();

@@ -142,8 +142,8 @@ std::string encode_fail_outcome(const fail_outcome& o) {
   json_writer w(buf);
   w.StartObject();
   write_key(w, "outcome");
-  write_string(w, o.outcome);
-  if (o.outcome == "retry_scheduled") {
+  write_string(w, text_of(o.outcome));
+  if (o.outcome == fail_disposition::retry_scheduled) {
     write_key(w, "retry_at");
     w.Int64(o.retry_at);
   }

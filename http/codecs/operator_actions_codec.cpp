@@ -113,8 +113,7 @@ std::string encode_priority_changed(const std::string& execution_id) {
 }
 
 std::string encode_replayed(const replay_outcome& outcome) {
-  return tagged("Replayed",
-                {{"public_state", outcome.public_state.empty() ? "waiting" : outcome.public_state}});
+  return tagged("Replayed", {{"public_state", text_of(outcome.public_state)}});
 }
 
 std::string encode_revoke_outcome(const revoke_outcome& o) {
@@ -127,29 +126,31 @@ std::string encode_revoke_outcome(const revoke_outcome& o) {
                 {{"reason", o.already_satisfied.empty() ? "no_active_lease" : o.already_satisfied}});
 }
 
-std::optional<std::string> encode_reclaim_outcome(const reclaim_grant_outcome& o,
-                                                  const std::string& execution_id) {
+std::string encode_reclaim_outcome(const reclaim_grant_outcome& o,
+                                   const std::string& execution_id) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
-  write_field(w, "status", o.status);
-  if (o.status == "granted") {
-    write_field(w, "execution_id",
-                o.grant.execution_id.empty() ? execution_id : o.grant.execution_id);
-    write_field(w, "partition_key", o.grant.partition_key);
-    write_field(w, "grant_key", o.grant.grant_key);
-    write_key(w, "expires_at_ms");
-    w.Uint64(o.grant.expires_at_ms < 0 ? 0 : static_cast<std::uint64_t>(o.grant.expires_at_ms));
-    write_field(w, "lane_id", o.grant.lane_id);
-  } else if (o.status == "not_reclaimable") {
-    write_field(w, "execution_id", execution_id);
-    write_field(w, "detail", o.detail);
-  } else if (o.status == "reclaim_cap_exceeded") {
-    write_field(w, "execution_id", execution_id);
-    write_key(w, "reclaim_count");
-    w.Uint(o.reclaim_count);
-  } else {
-    return std::nullopt;
+  write_field(w, "status", text_of(o.status));
+  switch (o.status) {
+    case reclaim_grant_status::granted:
+      write_field(w, "execution_id",
+                  o.grant.execution_id.empty() ? execution_id : o.grant.execution_id);
+      write_field(w, "partition_key", o.grant.partition_key);
+      write_field(w, "grant_key", o.grant.grant_key);
+      write_key(w, "expires_at_ms");
+      w.Uint64(o.grant.expires_at_ms < 0 ? 0 : static_cast<std::uint64_t>(o.grant.expires_at_ms));
+      write_field(w, "lane_id", o.grant.lane_id);
+      break;
+    case reclaim_grant_status::not_reclaimable:
+      write_field(w, "execution_id", execution_id);
+      write_field(w, "detail", o.detail);
+      break;
+    case reclaim_grant_status::reclaim_cap_exceeded:
+      write_field(w, "execution_id", execution_id);
+      write_key(w, "reclaim_count");
+      w.Uint(o.reclaim_count);
+      break;
   }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());

@@ -4,7 +4,6 @@
 // reclaim (§3.13), with their externally tagged (or, for reclaim,
 // `status`-tagged) answers.
 
-#include <optional>
 #include <string>
 
 #include <rapidjson/document.h>
@@ -28,8 +27,7 @@ std::string encode_cancelled(const std::string& execution_id);
 std::string encode_priority_changed(const std::string& execution_id);
 std::string encode_replayed(const replay_outcome& outcome);
 std::string encode_revoke_outcome(const revoke_outcome& outcome);
-// nullopt for a status this build does not know (the route answers 503).
-std::optional<std::string> encode_reclaim_outcome(const reclaim_grant_outcome& outcome,
-                                                  const std::string& execution_id);
+std::string encode_reclaim_outcome(const reclaim_grant_outcome& outcome,
+                                   const std::string& execution_id);
 
 } // namespace ff

@@ -229,13 +229,13 @@ std::string encode_suspend_outcome(const suspend_outcome& o) {
   write_key(w, "suspension_id");
   write_string(w, o.suspension_id);
   write_key(w, "status");
-  write_string(w, o.status);
+  write_string(w, text_of(o.status));
   write_key(w, "waitpoints");
   w.StartArray();
   for (const auto& b : o.waitpoints) write_binding(w, b);
   w.EndArray();
   // The worker keeps its lease and goes on with these instead of resuming.
-  if (o.status == "already_satisfied") {
+  if (o.status == suspend_status::already_satisfied) {
     write_key(w, "signals");
     write_signals(w, o.signals);
   }

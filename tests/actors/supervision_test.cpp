@@ -152,6 +152,18 @@ TEST_CASE("the node replaces each kind of child that dies and keeps serving") {
     });
     CHECK(eventually(read_back));
   }
+  SUBCASE("budget and quota partition actors") {
+    auto children = node.children();
+    CHECK(children.budget_partitions.size() == node.cfg.budget_partitions);
+    CHECK(children.quota_partitions.size() == node.cfg.quota_partitions);
+    kill_and_see_replaced(node, [](const supervised_children& c) {
+      return c.budget_partitions.at(1).address();
+    });
+    kill_and_see_replaced(node, [](const supervised_children& c) {
+      return c.quota_partitions.at(0).address();
+    });
+    CHECK(eventually(read_back));
+  }
   SUBCASE("scanner") {
     auto children = node.children();
     REQUIRE(children.scanners.size() == 2);

@@ -31,7 +31,7 @@ CONTRACT_TEST("happy path: create, acquire, renew, frames, complete, read stream
   CHECK(l.execution_id == eid);
   CHECK(l.attempt_index == 0);
   CHECK(l.attempt_id == req.attempt_id);
-  CHECK(l.attempt_type == "initial");
+  CHECK(l.attempt_type == attempt_kind::initial);
   CHECK(l.lease_id == req.lease_id);
   CHECK(l.lease_epoch == 1);
   CHECK(l.lease_expires_at >= before + 30'000);
@@ -49,7 +49,7 @@ CONTRACT_TEST("happy path: create, acquire, renew, frames, complete, read stream
   CHECK(info.state.ownership_state == "leased");
   CHECK(info.state.eligibility_state == "not_applicable");
   CHECK(info.state.attempt_state == "running_attempt");
-  CHECK(info.state.public_state == "active");
+  CHECK(info.state.public_state == public_state_kind::active);
   CHECK(info.current_attempt_index == 0);
   CHECK(info.started_at >= before);
   CHECK(info.started_at <= after);
@@ -81,7 +81,7 @@ CONTRACT_TEST("happy path: create, acquire, renew, frames, complete, read stream
   CHECK(info.state.terminal_outcome == "success");
   CHECK(info.state.ownership_state == "unowned");
   CHECK(info.state.attempt_state == "attempt_terminal");
-  CHECK(info.state.public_state == "completed");
+  CHECK(info.state.public_state == public_state_kind::completed);
   CHECK(info.completed_at >= info.started_at);
   auto state = fx.backend->get_execution_state(eid);
   REQUIRE(state.has_value());
@@ -327,10 +327,10 @@ CONTRACT_TEST("an interrupted attempt is resumed, by grant and claim or by acqui
 
   // Suspended, then resumed by a signal: runnable, the attempt interrupted.
   auto s1 = suspend_ok(fx, suspend_request(l0, {"k"}, single_on("k")));
-  REQUIRE(s1.status == "suspended");
+  REQUIRE(s1.status == suspend_status::suspended);
   REQUIRE(deliver_ok(fx, signal_request(eid, s1.waitpoints[0].waitpoint_id)).became_eligible);
   auto waiting = info_of(fx, eid);
-  CHECK(waiting.state.public_state == "waiting");
+  CHECK(waiting.state.public_state == public_state_kind::waiting);
   CHECK(waiting.state.attempt_state == "attempt_interrupted");
 
   auto req = acquire_request(7, "default", "a-1");
@@ -349,18 +349,18 @@ CONTRACT_TEST("an interrupted attempt is resumed, by grant and claim or by acqui
   CHECK(resumed->lease_id == c.lease_id);
   CHECK(resumed->signals.size() == 1);
   auto info = info_of(fx, eid);
-  CHECK(info.state.public_state == "active");
+  CHECK(info.state.public_state == public_state_kind::active);
   CHECK(info.state.attempt_state == "running_attempt");
   CHECK(info.current_attempt_index == 0);
   CHECK_FALSE(acquire(fx, 7, "default", "w9").acquired);
 
   // Interrupted again; this time acquire resumes it.
   auto s2 = suspend_ok(fx, suspend_request(*resumed, {"k2"}, single_on("k2")));
-  REQUIRE(s2.status == "suspended");
+  REQUIRE(s2.status == suspend_status::suspended);
   deliver_ok(fx, signal_request(eid, s2.waitpoints[0].waitpoint_id));
   auto again = acquire(fx, 7, "default", "w2");
   REQUIRE(again.acquired);
-  CHECK(again.lease.attempt_type == "resumed");
+  CHECK(again.lease.attempt_type == attempt_kind::resumed);
   CHECK(again.lease.attempt_index == 0);
   CHECK(again.lease.lease_epoch == 3);
   CHECK(error_code(fx.backend->complete_execution(complete_request(*resumed))) ==

@@ -34,7 +34,7 @@ CONTRACT_TEST("an expired lease is requeued and reacquired as a new attempt; the
   CHECK(info.state.ownership_state == "lease_expired_reclaimable");
   CHECK(info.state.attempt_state == "attempt_interrupted");
   CHECK(info.state.blocking_reason == "waiting_for_worker");
-  CHECK(info.state.public_state == "active");
+  CHECK(info.state.public_state == public_state_kind::active);
   CHECK(read_stream(fx, eid).closed_reason == "lease_expired");
 
   // A second pass finds nothing left to do.
@@ -48,7 +48,7 @@ CONTRACT_TEST("an expired lease is requeued and reacquired as a new attempt; the
   auto second = acquire(fx, 7, "default", "w2");
   REQUIRE(second.acquired);
   CHECK(second.lease.execution_id == eid);
-  CHECK(second.lease.attempt_type == "reclaim");
+  CHECK(second.lease.attempt_type == attempt_kind::reclaim);
   CHECK(second.lease.attempt_index == 1);
   CHECK(second.lease.lease_epoch == 2);
   info = info_of(fx, eid);
@@ -92,7 +92,7 @@ CONTRACT_TEST("a write path finds a lease past its expiry and marks it") {
   auto next = acquire(fx, 7, "default", "w2");
   REQUIRE(next.acquired);
   CHECK(next.lease.execution_id == eid);
-  CHECK(next.lease.attempt_type == "reclaim");
+  CHECK(next.lease.attempt_type == attempt_kind::reclaim);
 }
 
 CONTRACT_TEST("revoke_lease: revoked once, requeued, the holder is refused") {
@@ -126,7 +126,7 @@ CONTRACT_TEST("revoke_lease: revoked once, requeued, the holder is refused") {
   auto next = acquire(fx, 7, "default", "w2");
   REQUIRE(next.acquired);
   CHECK(next.lease.execution_id == eid);
-  CHECK(next.lease.attempt_type == "reclaim");
+  CHECK(next.lease.attempt_type == attempt_kind::reclaim);
   CHECK(info_of(fx, eid).state.ownership_state == "leased");
 
   const std::string waiting = create(fx, 7);
@@ -202,7 +202,7 @@ CONTRACT_TEST("the reclaim cap ends an execution that keeps losing its lease") {
   CHECK(e1->became_eligible.size() == 1);
 
   auto l1 = acquire_lease(fx, eid, "w2", 1000);
-  CHECK(l1.attempt_type == "reclaim");
+  CHECK(l1.attempt_type == attempt_kind::reclaim);
   auto e2 = fx.backend->expire_leases(scan(7, l1.lease_expires_at));
   REQUIRE(e2.has_value());
   CHECK(e2->changed == 1);
@@ -210,7 +210,7 @@ CONTRACT_TEST("the reclaim cap ends an execution that keeps losing its lease") {
   CHECK(e2->became_eligible.empty());
   auto info = info_of(fx, eid);
   CHECK(info.state.terminal_outcome == "failed");
-  CHECK(info.state.public_state == "failed");
+  CHECK(info.state.public_state == public_state_kind::failed);
   CHECK(info.last_error_message == "max_reclaims_exceeded");
   CHECK_FALSE(acquire(fx, 7, "default", "w3").acquired);
   // A reclaim grant past the cap reports it.
@@ -229,7 +229,7 @@ CONTRACT_TEST("a reclaim claim past the claimer's reclaim cap fails the executio
   auto l0 = acquire_lease(fx, eid, "w1", 1000);
   REQUIRE(fx.backend->expire_leases(scan(7, l0.lease_expires_at))->changed == 1);
   auto l1 = acquire_lease(fx, eid, "w2", 1000);
-  REQUIRE(l1.attempt_type == "reclaim");
+  REQUIRE(l1.attempt_type == attempt_kind::reclaim);
   REQUIRE(fx.backend->expire_leases(scan(7, l1.lease_expires_at))->became_eligible.size() == 1);
 
   claim_grant_args g;

@@ -17,7 +17,7 @@ CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its si
   req.reason_code = "waiting_for_approval";
   req.resume_policy_json = R"({"resume_target":"runnable"})";
   auto out = suspend_ok(fx, req);
-  CHECK(out.status == "suspended");
+  CHECK(out.status == suspend_status::suspended);
   CHECK(out.suspension_id == req.suspension_id);
   REQUIRE(out.waitpoints.size() == 1);
   const std::string wpid = out.waitpoints[0].waitpoint_id;
@@ -29,7 +29,7 @@ CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its si
   // Transition 16: suspended, lease released, attempt paused.
   auto info = info_of(fx, eid);
   CHECK(info.state.lifecycle_phase == "suspended");
-  CHECK(info.state.public_state == "suspended");
+  CHECK(info.state.public_state == public_state_kind::suspended);
   CHECK(info.state.ownership_state == "unowned");
   CHECK(info.state.eligibility_state == "not_applicable");
   CHECK(info.state.blocking_reason == "waiting_for_approval");
@@ -64,7 +64,7 @@ CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its si
   info = info_of(fx, eid);
   CHECK(info.state.lifecycle_phase == "runnable");
   CHECK(info.state.eligibility_state == "eligible_now");
-  CHECK(info.state.public_state == "waiting");
+  CHECK(info.state.public_state == public_state_kind::waiting);
   CHECK(info.state.attempt_state == "attempt_interrupted");
   // A later signal finds the waitpoint closed; its token is gone.
   CHECK(error_code(fx.backend->deliver_signal(signal_request(eid, wpid))) ==
@@ -73,7 +73,7 @@ CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its si
   CHECK(open_waitpoints(fx, eid).empty());
 
   auto resumed = acquire_lease(fx, eid, "w2");
-  CHECK(resumed.attempt_type == "resumed");
+  CHECK(resumed.attempt_type == attempt_kind::resumed);
   CHECK(resumed.attempt_index == 0);
   CHECK(resumed.attempt_id == lease.attempt_id);
   CHECK(resumed.lease_epoch == lease.lease_epoch + 1);
@@ -84,7 +84,7 @@ CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its si
   CHECK(resumed.signals[0].payload == sig.payload);
   CHECK(resumed.input_payload == R"({"to":"a@example.com"})");
   info = info_of(fx, eid);
-  CHECK(info.state.public_state == "active");
+  CHECK(info.state.public_state == public_state_kind::active);
   CHECK(info.state.attempt_state == "running_attempt");
 
   REQUIRE(fx.backend->complete_execution(complete_request(resumed)).has_value());
@@ -121,7 +121,7 @@ CONTRACT_TEST("resume_delay_ms: delayed, then promoted by promote_delayed, then 
   CHECK(out.effect == "resume_condition_satisfied");
   CHECK_FALSE(out.became_eligible);
   auto info = info_of(fx, s.eid);
-  CHECK(info.state.public_state == "delayed");
+  CHECK(info.state.public_state == public_state_kind::delayed);
   CHECK(info.state.blocking_reason == "waiting_for_resume_delay");
   CHECK(info.state.attempt_state == "attempt_interrupted");
   CHECK_FALSE(acquire(fx, 7, "default", "w2").acquired);
@@ -136,7 +136,7 @@ CONTRACT_TEST("resume_delay_ms: delayed, then promoted by promote_delayed, then 
   CHECK(promoted->became_eligible[0].execution_id == s.eid);
   CHECK(public_state_of(fx, s.eid) == "waiting");
   auto resumed = acquire_lease(fx, s.eid, "w2");
-  CHECK(resumed.attempt_type == "resumed");
+  CHECK(resumed.attempt_type == attempt_kind::resumed);
   CHECK(resumed.signals.size() == 1);
 }
 
@@ -170,7 +170,7 @@ CONTRACT_TEST("suspend validation under the lease fence") {
   CHECK(error_code(fx.backend->suspend_execution(behavior)) == "invalid_input");
   // Nothing of the above changed the execution: still active under the lease.
   auto info = info_of(fx, eid);
-  CHECK(info.state.public_state == "active");
+  CHECK(info.state.public_state == public_state_kind::active);
   CHECK(info.state.ownership_state == "leased");
   CHECK(open_waitpoints(fx, eid).empty());
   renew_lease_args renew;
@@ -199,7 +199,7 @@ CONTRACT_TEST("a repeated suspend with the same idempotency key answers the stor
   again.waitpoints = fresh_waitpoints(eid, {"k"});
   auto second = suspend_ok(fx, again);
   CHECK(second.suspension_id == first.suspension_id);
-  CHECK(second.status == "suspended");
+  CHECK(second.status == suspend_status::suspended);
   REQUIRE(second.waitpoints.size() == 1);
   CHECK(second.waitpoints[0].waitpoint_id == first.waitpoints[0].waitpoint_id);
   CHECK(second.waitpoints[0].waitpoint_token == first.waitpoints[0].waitpoint_token);
@@ -239,16 +239,16 @@ CONTRACT_TEST("suspension timeout: auto_resume, escalate, fail, cancel, expire")
   CHECK(public_state_of(fx, expire.eid) == "suspended");
 
   auto info = info_of(fx, auto_resume.eid);
-  CHECK(info.state.public_state == "waiting");
+  CHECK(info.state.public_state == public_state_kind::waiting);
   CHECK(info.state.attempt_state == "attempt_interrupted");
   CHECK(error_code(fx.backend->deliver_signal(signal_request(auto_resume.eid, auto_resume.wp(0)))) ==
         "waitpoint_closed");
   auto woke = acquire_lease(fx, auto_resume.eid, "w2");
-  CHECK(woke.attempt_type == "resumed");
+  CHECK(woke.attempt_type == attempt_kind::resumed);
   CHECK(woke.signals.empty());
 
   info = info_of(fx, escalate.eid);
-  CHECK(info.state.public_state == "suspended");
+  CHECK(info.state.public_state == public_state_kind::suspended);
   CHECK(info.state.blocking_reason == "paused_by_operator");
 
   struct terminal_case {
@@ -271,7 +271,7 @@ CONTRACT_TEST("suspension timeout: auto_resume, escalate, fail, cancel, expire")
   REQUIRE(last.has_value());
   CHECK(last->changed == 1);
   info = info_of(fx, expire.eid);
-  CHECK(info.state.public_state == "expired");
+  CHECK(info.state.public_state == public_state_kind::expired);
   CHECK(info.state.terminal_outcome == "expired");
   // Nothing left to do; the escalated execution times out no more.
   auto idle = fx.backend->expire_suspensions(scan(7, soon + 10));
@@ -298,7 +298,7 @@ CONTRACT_TEST("cancel and deadline expiry of a suspended execution close its wai
   REQUIRE_MESSAGE(cancelled.has_value(), (cancelled ? "" : cancelled.error().text()));
   CHECK(cancelled->previous_phase == "suspended");
   auto info = info_of(fx, s.eid);
-  CHECK(info.state.public_state == "cancelled");
+  CHECK(info.state.public_state == public_state_kind::cancelled);
   CHECK(info.cancel_reason == "operator said so");
   CHECK(error_code(fx.backend->get_waitpoint_token(s.eid, s.wp(0))) == "not_found");
   CHECK(error_code(fx.backend->get_waitpoint_token(s.eid, s.wp(1))) == "not_found");
@@ -313,12 +313,12 @@ CONTRACT_TEST("cancel and deadline expiry of a suspended execution close its wai
   REQUIRE(fx.backend->create_execution(a).has_value());
   auto lease = acquire_lease(fx, a.execution_id);
   auto suspended = suspend_ok(fx, suspend_request(lease, {"k"}, single_on("k")));
-  REQUIRE(suspended.status == "suspended");
+  REQUIRE(suspended.status == suspend_status::suspended);
   auto expired = fx.backend->expire_execution_deadlines(scan(7, a.execution_deadline_at));
   REQUIRE(expired.has_value());
   CHECK(expired->changed == 1);
   info = info_of(fx, a.execution_id);
-  CHECK(info.state.public_state == "expired");
+  CHECK(info.state.public_state == public_state_kind::expired);
   CHECK(info.last_error_message == "execution_deadline");
   CHECK(open_waitpoints(fx, a.execution_id).empty());
   CHECK(error_code(fx.backend->deliver_signal(

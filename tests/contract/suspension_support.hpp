@@ -108,7 +108,7 @@ suspended_execution create_and_suspend(Fx& fx, const std::vector<std::string>& k
   s.request.timeout_at = timeout_at;
   s.request.timeout_behavior = behavior;
   s.outcome = suspend_ok(fx, s.request);
-  REQUIRE(s.outcome.status == "suspended");
+  REQUIRE(s.outcome.status == suspend_status::suspended);
   return s;
 }
 

@@ -70,7 +70,7 @@ CONTRACT_TEST("a pending waitpoint buffers signals; a suspend that activates it 
   s.waitpoints = {activate(req.waitpoint_id)};
   s.resume_condition_json = single_on("callback", "done");
   auto out = suspend_ok(fx, s);
-  CHECK(out.status == "already_satisfied");
+  CHECK(out.status == suspend_status::already_satisfied);
   REQUIRE(out.waitpoints.size() == 1);
   CHECK(out.waitpoints[0].waitpoint_key == "callback");
   CHECK(out.waitpoints[0].waitpoint_token == req.waitpoint_token);
@@ -80,7 +80,7 @@ CONTRACT_TEST("a pending waitpoint buffers signals; a suspend that activates it 
   CHECK(out.signals[1].signal_name == "progress");
   // Lease kept, execution unchanged; the pending waitpoint is consumed.
   auto info = info_of(fx, eid);
-  CHECK(info.state.public_state == "active");
+  CHECK(info.state.public_state == public_state_kind::active);
   CHECK(info.state.ownership_state == "leased");
   renew_lease_args renew;
   renew.execution_id = eid;
@@ -109,7 +109,7 @@ CONTRACT_TEST("activating a pending waitpoint that is not yet satisfied suspends
   s.resume_condition_json =
       R"({"type":"count","n":2,"count_kind":"distinct_sources","waitpoint_keys":["votes","fresh"]})";
   auto out = suspend_ok(fx, s);
-  CHECK(out.status == "suspended");
+  CHECK(out.status == suspend_status::suspended);
   CHECK(out.signals.empty());
   CHECK(public_state_of(fx, eid) == "suspended");
   CHECK(waitpoint_state(fx, eid, p.waitpoint_id) == "active");

@@ -28,7 +28,7 @@ CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   auto l0 = acquire_lease(fx, eid);
   const std::int64_t before = now_ms();
   auto first = fail_ok(fx, fail_request(l0, "timeout talking to smtp"));
-  CHECK(first.outcome == "retry_scheduled");
+  CHECK(first.outcome == fail_disposition::retry_scheduled);
   CHECK(first.retry_at >= before + 60'000);
   CHECK(first.retry_at <= now_ms() + 60'000);
   CHECK_FALSE(first.replayed);
@@ -38,7 +38,7 @@ CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   CHECK(info.state.eligibility_state == "not_eligible_until_time");
   CHECK(info.state.blocking_reason == "waiting_for_retry_backoff");
   CHECK(info.state.attempt_state == "pending_retry_attempt");
-  CHECK(info.state.public_state == "delayed");
+  CHECK(info.state.public_state == public_state_kind::delayed);
   CHECK(info.last_error_message == "timeout talking to smtp");
   CHECK(info.last_error_code == "test");
   CHECK(read_stream(fx, eid).closed_reason == "attempt_failure");
@@ -58,32 +58,32 @@ CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   CHECK(promoted->became_eligible[0].execution_id == eid);
   CHECK(promoted->became_eligible[0].lane_id == "default");
   info = info_of(fx, eid);
-  CHECK(info.state.public_state == "waiting");
+  CHECK(info.state.public_state == public_state_kind::waiting);
   CHECK(info.state.attempt_state == "pending_retry_attempt");
   // Promoted once only.
   CHECK(fx.backend->promote_delayed(scan(7, first.retry_at + 10))->changed == 0);
 
   auto l1 = acquire_lease(fx, eid);
-  CHECK(l1.attempt_type == "retry");
+  CHECK(l1.attempt_type == attempt_kind::retry);
   CHECK(l1.attempt_index == 1);
   CHECK(l1.lease_epoch == 2);
 
   auto second = fail_ok(fx, fail_request(l1, "again"));
-  CHECK(second.outcome == "retry_scheduled");
+  CHECK(second.outcome == fail_disposition::retry_scheduled);
   auto promoted2 = fx.backend->promote_delayed(scan(7, second.retry_at));
   REQUIRE(promoted2.has_value());
   CHECK(promoted2->changed == 1);
 
   auto l2 = acquire_lease(fx, eid);
-  CHECK(l2.attempt_type == "retry");
+  CHECK(l2.attempt_type == attempt_kind::retry);
   CHECK(l2.attempt_index == 2);
   auto third = fail_ok(fx, fail_request(l2, "gave up"));
-  CHECK(third.outcome == "failed");
+  CHECK(third.outcome == fail_disposition::failed);
   CHECK(third.retry_at == 0);
   info = info_of(fx, eid);
   CHECK(info.state.lifecycle_phase == "terminal");
   CHECK(info.state.terminal_outcome == "failed");
-  CHECK(info.state.public_state == "failed");
+  CHECK(info.state.public_state == public_state_kind::failed);
   CHECK(info.last_error_message == "gave up");
   CHECK(info.current_attempt_index == 2);
   CHECK(fx.backend->promote_delayed(scan(7, third.retry_at + 86'400'000))->changed == 0);
@@ -94,10 +94,10 @@ CONTRACT_TEST("without a retry policy the first failure is terminal") {
   const std::string eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   auto out = fail_ok(fx, fail_request(l));
-  CHECK(out.outcome == "failed");
+  CHECK(out.outcome == fail_disposition::failed);
   CHECK(out.retry_at == 0);
   auto info = info_of(fx, eid);
-  CHECK(info.state.public_state == "failed");
+  CHECK(info.state.public_state == public_state_kind::failed);
   CHECK(info.last_error_message == "boom");
   CHECK(read_stream(fx, eid).closed_reason == "attempt_failure");
 }
@@ -106,7 +106,7 @@ CONTRACT_TEST("retryable=false ends the execution despite a retry policy") {
   const std::string eid = create(fx, 7, "default", two_fixed_retries);
   auto l = acquire_lease(fx, eid);
   auto out = fail_ok(fx, fail_request(l, "bad input", false));
-  CHECK(out.outcome == "failed");
+  CHECK(out.outcome == fail_disposition::failed);
   CHECK(public_state_of(fx, eid) == "failed");
 }
 
@@ -119,7 +119,7 @@ CONTRACT_TEST("exponential backoff grows from initial_delay_ms and is capped") {
     auto l = acquire_lease(fx, eid);
     const std::int64_t before = now_ms();
     auto out = fail_ok(fx, fail_request(l));
-    REQUIRE(out.outcome == "retry_scheduled");
+    REQUIRE(out.outcome == fail_disposition::retry_scheduled);
     delays.push_back(out.retry_at - before);
     REQUIRE(fx.backend->promote_delayed(scan(7, out.retry_at))->changed == 1);
   }
@@ -160,10 +160,10 @@ CONTRACT_TEST("complete and fail are idempotent under a retry with the same fenc
     const std::string eid = create(fx, 7, "default", two_fixed_retries);
     auto l = acquire_lease(fx, eid);
     auto first = fail_ok(fx, fail_request(l));
-    REQUIRE(first.outcome == "retry_scheduled");
+    REQUIRE(first.outcome == fail_disposition::retry_scheduled);
     const auto before = describe(info_of(fx, eid));
     auto again = fail_ok(fx, fail_request(l));
-    CHECK(again.outcome == "retry_scheduled");
+    CHECK(again.outcome == fail_disposition::retry_scheduled);
     CHECK(again.retry_at == first.retry_at);
     CHECK(again.replayed);
     CHECK(describe(info_of(fx, eid)) == before);
@@ -175,9 +175,9 @@ CONTRACT_TEST("complete and fail are idempotent under a retry with the same fenc
   SUBCASE("terminal fail") {
     const std::string eid = create(fx, 7);
     auto l = acquire_lease(fx, eid);
-    REQUIRE(fail_ok(fx, fail_request(l)).outcome == "failed");
+    REQUIRE(fail_ok(fx, fail_request(l)).outcome == fail_disposition::failed);
     auto again = fail_ok(fx, fail_request(l));
-    CHECK(again.outcome == "failed");
+    CHECK(again.outcome == fail_disposition::failed);
     CHECK(again.replayed);
     CHECK(error_code(fx.backend->complete_execution(complete_request(l))) ==
           "execution_not_active");
@@ -216,7 +216,7 @@ CONTRACT_TEST("cancel while running: renew reports it, complete is rejected") {
   CHECK_FALSE(cancelled->replayed);
   auto info = info_of(fx, eid);
   CHECK(info.state.terminal_outcome == "cancelled");
-  CHECK(info.state.public_state == "cancelled");
+  CHECK(info.state.public_state == public_state_kind::cancelled);
   CHECK(info.state.ownership_state == "unowned");
   CHECK(info.cancel_reason == "user asked");
 
@@ -276,7 +276,7 @@ CONTRACT_TEST("cancel by the lease holder needs its fence; waiting executions ju
   REQUIRE(out.has_value());
   CHECK(out->previous_phase == "runnable");
   auto info = info_of(fx, waiting);
-  CHECK(info.state.public_state == "cancelled");
+  CHECK(info.state.public_state == public_state_kind::cancelled);
   CHECK(info.state.attempt_state == "pending_first_attempt");
   CHECK(info.cancel_reason == "not needed");
   CHECK_FALSE(acquire(fx, 7, "default", "w2").acquired);
@@ -301,7 +301,7 @@ CONTRACT_TEST("replay of a terminal execution, up to max_replay_count") {
   CHECK(info.state.lifecycle_phase == "runnable");
   CHECK(info.state.attempt_state == "pending_replay_attempt");
   CHECK(info.state.terminal_outcome == "none");
-  CHECK(info.state.public_state == "waiting");
+  CHECK(info.state.public_state == public_state_kind::waiting);
   CHECK(info.completed_at == 0);
   CHECK_FALSE(fx.backend->get_execution_result(eid)->found);
 
@@ -310,7 +310,7 @@ CONTRACT_TEST("replay of a terminal execution, up to max_replay_count") {
         "execution_not_active");
 
   auto l1 = acquire_lease(fx, eid);
-  CHECK(l1.attempt_type == "replay");
+  CHECK(l1.attempt_type == attempt_kind::replay);
   CHECK(l1.attempt_index == 1);
   CHECK(l1.lease_epoch == 2);
   REQUIRE(fx.backend->complete_execution(complete_request(l1, "v2")).has_value());

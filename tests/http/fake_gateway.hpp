@@ -54,8 +54,8 @@ public:
     grant_outcome grant;              // granted=false: 204
     claimed_lease lease;              // claim_execution
     renew_outcome renew;
-    fail_outcome fail{"failed", 0, false};
-    replay_outcome replay{"waiting", 1};
+    fail_outcome fail{fail_disposition::failed, 0, false};
+    replay_outcome replay{public_state_kind::waiting, 1};
     revoke_outcome revoke;
     reclaim_grant_outcome reclaim;
     worker_liveness liveness{"registered", 0};
@@ -197,7 +197,7 @@ private:
     create_execution_outcome out;
     out.execution_id = args.execution_id;
     out.created = !duplicate;
-    out.public_state = args.delay_until ? "delayed" : "waiting";
+    out.public_state = args.delay_until ? public_state_kind::delayed : public_state_kind::waiting;
     if (!duplicate) created_.push_back(args);
     return out;
   }

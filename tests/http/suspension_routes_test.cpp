@@ -110,7 +110,7 @@ TEST_CASE("suspend: what reaches the gateway and what comes back") {
   auto c = s.client();
   s.gateway.configure([](auto& a) {
     a.suspend.suspension_id = "11111111-1111-4111-8111-111111111111";
-    a.suspend.status = "suspended";
+    a.suspend.status = suspend_status::suspended;
     a.suspend.waitpoints = {{wp_uuid, "k1", "k1:" + std::string(64, 'b')}};
   });
   auto before = now_ms();
@@ -242,19 +242,19 @@ TEST_CASE("suspend: every bad input is a 4xx and reaches nothing") {
 TEST_CASE("suspend already satisfied carries the buffered signals") {
   suspend_outcome o;
   o.suspension_id = "s";
-  o.status = "already_satisfied";
+  o.status = suspend_status::already_satisfied;
   o.waitpoints = {{"w", "k", "t"}};
   o.signals = {{"sig", "approve", "alice", "{}"}};
   CHECK(encode_suspend_outcome(o) ==
         R"({"suspension_id":"s","status":"already_satisfied","waitpoints":[{"waitpoint_id":"w","waitpoint_key":"k","waitpoint_token":"t"}],)"
         R"("signals":[{"signal_id":"sig","signal_name":"approve","source_identity":"alice","payload":[123,125]}]})");
-  o.status = "suspended";
+  o.status = suspend_status::suspended;
   CHECK(encode_suspend_outcome(o).find("signals") == std::string::npos);
 }
 
 TEST_CASE("resumed lease carries its signals") {
   claimed_lease l;
-  l.attempt_type = "resumed";
+  l.attempt_type = attempt_kind::resumed;
   l.signals = {{"s1", "approve", "alice", std::string("\x01\xff", 2)}, {"s2", "n", "bob", ""}};
   auto body = encode_claimed_lease(l);
   CHECK(body.find(R"("signals":[{"signal_id":"s1","signal_name":"approve","source_identity":"alice","payload":[1,255]},)"

@@ -483,7 +483,7 @@ TEST_CASE("lease object, grant, renew, fail, heartbeat and append answers") {
   l.execution_id = eid3;
   l.attempt_index = 2;
   l.attempt_id = "a1";
-  l.attempt_type = "retry";
+  l.attempt_type = attempt_kind::retry;
   l.lease_id = "l1";
   l.lease_epoch = 7;
   l.lease_expires_at = 1700000030000;
@@ -522,9 +522,9 @@ TEST_CASE("lease object, grant, renew, fail, heartbeat and append answers") {
   CHECK(encode_renew_outcome({0, true, "operator says stop"}) ==
         R"({"lease_expires_at":null,"cancel_requested":true,"cancel_reason":"operator says stop"})");
 
-  CHECK(encode_fail_outcome({"retry_scheduled", 1700000000200, false}) ==
+  CHECK(encode_fail_outcome({fail_disposition::retry_scheduled, 1700000000200, false}) ==
         R"({"outcome":"retry_scheduled","retry_at":1700000000200})");
-  CHECK(encode_fail_outcome({"failed", 0, true}) == R"({"outcome":"failed"})");
+  CHECK(encode_fail_outcome({fail_disposition::failed, 0, true}) == R"({"outcome":"failed"})");
 
   CHECK(encode_worker_liveness({"refreshed", 1700000060000}) ==
         R"({"status":"refreshed","next_expiry_ms":1700000060000})");

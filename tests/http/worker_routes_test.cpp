@@ -38,7 +38,7 @@ claimed_lease sample_lease() {
   l.execution_id = eid1;
   l.attempt_index = 0;
   l.attempt_id = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
-  l.attempt_type = "initial";
+  l.attempt_type = attempt_kind::initial;
   l.lease_id = lease_uuid;
   l.lease_epoch = 1;
   l.lease_expires_at = 1700000030000;
@@ -179,7 +179,7 @@ TEST_CASE("lease-holder routes: answers, and bad fences reach nothing") {
   auto again = c.post(exec("/complete"), fenced(R"("result":{"answer":42})"));
   CHECK(again.body == complete.body);
 
-  s.gateway.configure([](auto& a) { a.fail = {"retry_scheduled", 1700000000200, false}; });
+  s.gateway.configure([](auto& a) { a.fail = {fail_disposition::retry_scheduled, 1700000000200, false}; });
   auto retry = c.post(exec("/fail"), fenced(R"("error":{"code":"E","message":"m"})"));
   CHECK(retry.status == 200);
   CHECK(retry.body == R"({"outcome":"retry_scheduled","retry_at":1700000000200})");
@@ -337,18 +337,13 @@ TEST_CASE("operator routes") {
   const std::string reclaim =
       R"({"worker_id":"w","worker_instance_id":"i","lane_id":"default","grant_ttl_ms":5000})";
   s.gateway.configure([](auto& a) {
-    a.reclaim.status = "not_reclaimable";
+    a.reclaim.status = reclaim_grant_status::not_reclaimable;
     a.reclaim.detail = "execution_not_reclaimable";
   });
   auto not_reclaimable = c.post(exec("/reclaim"), reclaim);
   CHECK(not_reclaimable.status == 200);
   CHECK(not_reclaimable.body == std::string(R"({"status":"not_reclaimable","execution_id":")") + eid1 +
                                     R"(","detail":"execution_not_reclaimable"})");
-  s.gateway.configure([](auto& a) { a.reclaim.status = "surprise"; });
-  auto unknown = c.post(exec("/reclaim"), reclaim);
-  CHECK(unknown.status == 503);
-  CHECK(unknown.body ==
-        R"({"error":"issue_reclaim_grant: backend returned a non-exhaustive outcome this server build does not understand"})");
 
   auto calls = s.gateway.calls();
   REQUIRE(calls.cancel.size() == 1);

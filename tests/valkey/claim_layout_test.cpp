@@ -297,7 +297,7 @@ TEST_CASE("an interrupted attempt: ff_claim_execution defers to the resumed clai
   interrupt_attempt(fx, *resumed, "1000");
   auto again = acquire(fx, 7, "default", "w2");
   REQUIRE(again.acquired);
-  CHECK(again.lease.attempt_type == "resumed");
+  CHECK(again.lease.attempt_type == attempt_kind::resumed);
   CHECK(again.lease.attempt_index == 0);
   CHECK(again.lease.lease_epoch == 3);
   CHECK(error_code(fx.backend->complete_execution(complete_request(*resumed))) ==

@@ -277,7 +277,7 @@ TEST_CASE("a stored state that is not a valid state reads as corruption, never a
   fx.cmd({"HSET", core, "public_state", "completed"});
   auto info = fx.backend->get_execution(a.execution_id);
   REQUIRE(info.has_value());
-  CHECK(info->state.public_state == "waiting");
+  CHECK(info->state.public_state == public_state_kind::waiting);
   auto state = fx.backend->get_execution_state(a.execution_id);
   REQUIRE(state.has_value());
   CHECK(*state == "waiting");

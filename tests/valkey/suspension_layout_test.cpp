@@ -71,7 +71,7 @@ TEST_CASE("suspend and resume: exec_core, indexes, suspension / waitpoint / sign
   CHECK(stored["target_execution_id"] == eid);
 
   auto resumed = acquire_lease(fx, eid, "w2");
-  REQUIRE(resumed.attempt_type == "resumed");
+  REQUIRE(resumed.attempt_type == attempt_kind::resumed);
   core = consistent_core(fx, eid);
   CHECK(core["public_state"] == "active");
   CHECK(core["current_worker_instance_id"] == "w2");

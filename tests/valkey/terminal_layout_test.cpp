@@ -29,7 +29,7 @@ TEST_CASE("retries: counters, attempt hashes, the delayed and terminal indexes")
 
   auto l0 = acquire_lease(fx, eid);
   auto first = fail_ok(fx, fail_request(l0, "timeout talking to smtp"));
-  REQUIRE(first.outcome == "retry_scheduled");
+  REQUIRE(first.outcome == fail_disposition::retry_scheduled);
   auto core = consistent_core(fx, eid);
   CHECK(core["lifecycle_phase"] == "runnable");
   CHECK(core["eligibility_state"] == "not_eligible_until_time");
@@ -63,12 +63,12 @@ TEST_CASE("retries: counters, attempt hashes, the delayed and terminal indexes")
   CHECK(attempt1["previous_attempt_index"] == "0");
 
   auto second = fail_ok(fx, fail_request(l1, "again"));
-  REQUIRE(second.outcome == "retry_scheduled");
+  REQUIRE(second.outcome == fail_disposition::retry_scheduled);
   CHECK(core_of(fx, eid)["retry_count"] == "2");
   REQUIRE(fx.backend->promote_delayed(scan(7, second.retry_at))->changed == 1);
 
   auto l2 = acquire_lease(fx, eid);
-  REQUIRE(fail_ok(fx, fail_request(l2, "gave up")).outcome == "failed");
+  REQUIRE(fail_ok(fx, fail_request(l2, "gave up")).outcome == fail_disposition::failed);
   core = consistent_core(fx, eid);
   CHECK(core["lifecycle_phase"] == "terminal");
   CHECK(core["terminal_outcome"] == "failed");
@@ -84,7 +84,7 @@ TEST_CASE("a terminal failure without a retry policy: no retry counted, the atte
   valkey_fixture fx;
   const std::string eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
-  REQUIRE(fail_ok(fx, fail_request(l)).outcome == "failed");
+  REQUIRE(fail_ok(fx, fail_request(l)).outcome == fail_disposition::failed);
   auto core = consistent_core(fx, eid);
   CHECK(core["public_state"] == "failed");
   CHECK(core["retry_count"] == "0");
@@ -106,7 +106,7 @@ TEST_CASE("a replayed terminal call rewrites no exec_core field") {
   SUBCASE("fail with a retry scheduled") {
     const std::string eid = create(fx, 7, "default", two_fixed_retries);
     auto l = acquire_lease(fx, eid);
-    REQUIRE(fail_ok(fx, fail_request(l)).outcome == "retry_scheduled");
+    REQUIRE(fail_ok(fx, fail_request(l)).outcome == fail_disposition::retry_scheduled);
     const auto core_before = core_of(fx, eid);
     REQUIRE(fail_ok(fx, fail_request(l)).replayed);
     CHECK(core_of(fx, eid) == core_before);

@@ -67,7 +67,7 @@ TEST_CASE("a pending waitpoint hash; buffer_signal_for_pending_waitpoint; an alr
   s.waitpoints = {activate(req.waitpoint_id)};
   s.resume_condition_json = single_on("callback", "done");
   auto out = suspend_ok(fx, s);
-  REQUIRE(out.status == "already_satisfied");
+  REQUIRE(out.status == suspend_status::already_satisfied);
   // Both buffered signals, the one buffered directly included.
   REQUIRE(out.signals.size() == 2);
   CHECK(out.signals[0].signal_id == sig.signal_id);
@@ -95,7 +95,7 @@ TEST_CASE("activation takes a pending waitpoint out of the expiry index") {
   s.suspension_id = new_uuid();
   s.waitpoints = {activate(p.waitpoint_id)};
   s.resume_condition_json = single_on("votes");
-  REQUIRE(suspend_ok(fx, s).status == "suspended");
+  REQUIRE(suspend_ok(fx, s).status == suspend_status::suspended);
   CHECK(consistent_core(fx, eid)["public_state"] == "suspended");
   auto wp = waitpoint_of(fx, eid, p.waitpoint_id);
   CHECK(wp["state"] == "active");
