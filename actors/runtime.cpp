@@ -16,9 +16,6 @@ namespace ff {
 
 namespace {
 
-// Longest long-poll a worker may ask for (decisions.md §5).
-constexpr std::uint32_t max_wait_ms = 30'000;
-
 // A counting permit pool taken without waiting (the stream_ops pool).
 class permit_pool {
 public:
@@ -186,7 +183,8 @@ private:
 
   template <class T, class MakeMsg>
   void to_lane(dispatch_request req, callback<T> done, MakeMsg make_msg) {
-    req.wait_ms = std::min(req.wait_ms, max_wait_ms);
+    // The codec refuses longer waits; a caller inside the node is held to it too.
+    req.wait_ms = std::min(req.wait_ms, max_dispatch_wait_ms);
     lane_directory::lookup why{};
     auto lane = lanes_->get(req.lane_id, &why);
     if (!lane) {

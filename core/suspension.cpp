@@ -201,9 +201,7 @@ expected<suspend_args> validate_suspend_args(suspend_input in) {
   auto& a = in.args;
   auto bad = [](std::string text) { return engine_error::invalid_input(std::move(text)); };
   if (in.reason_given && a.reason_code.empty()) return bad("reason_code must not be empty");
-  if (a.waitpoints.empty() || a.waitpoints.size() > max_waitpoints_per_suspension)
-    return bad("waitpoints must hold 1..=16 entries (got " + std::to_string(a.waitpoints.size()) +
-               ")");
+  if (auto ok = check_waitpoint_count(a.waitpoints.size()); !ok) return std::move(ok).error();
   std::vector<std::string> fresh_keys;
   std::set<std::string> seen_keys, seen_ids;
   bool activates_pending = false;
@@ -230,14 +228,30 @@ expected<suspend_args> validate_suspend_args(suspend_input in) {
     if (auto p = duration_problem("timeout_ms", *in.timeout_ms); !p.empty()) return bad(p);
     a.timeout_at = in.now_ms + static_cast<std::int64_t>(*in.timeout_ms);
   }
-  if (!is_valid_timeout_behavior(a.timeout_behavior))
-    return bad("timeout_behavior must be one of fail, cancel, expire, auto_resume, escalate");
-  auto normalized = parse_resume_condition(a.resume_condition_json, fresh_keys, !activates_pending);
+  auto normalized = check_suspend_condition(a, fresh_keys, activates_pending);
   if (!normalized) return std::move(normalized).error();
-  if (is_timeout_only_condition(*normalized) && !in.timeout_ms)
-    return bad("resume_condition: timeout_only requires timeout_ms");
   a.resume_condition_json = std::move(*normalized);
   return std::move(a);
+}
+
+expected<unit> check_waitpoint_count(std::size_t count) {
+  if (count == 0 || count > max_waitpoints_per_suspension)
+    return engine_error::invalid_input("waitpoints must hold 1..=16 entries (got " +
+                                       std::to_string(count) + ")");
+  return unit{};
+}
+
+expected<std::string> check_suspend_condition(const suspend_args& a,
+                                              const std::vector<std::string>& fresh_keys,
+                                              bool activates_pending) {
+  if (!is_valid_timeout_behavior(a.timeout_behavior))
+    return engine_error::invalid_input(
+        "timeout_behavior must be one of fail, cancel, expire, auto_resume, escalate");
+  auto normalized = parse_resume_condition(a.resume_condition_json, fresh_keys, !activates_pending);
+  if (!normalized) return normalized;
+  if (is_timeout_only_condition(*normalized) && a.timeout_at == 0)
+    return engine_error::invalid_input("resume_condition: timeout_only requires timeout_ms");
+  return normalized;
 }
 
 expected<create_pending_waitpoint_args> validate_pending_waitpoint_args(

@@ -172,6 +172,18 @@ bool is_valid_timeout_behavior(std::string_view behavior);
 // timeout_only (satisfied by the timeout alone).
 bool is_timeout_only_condition(std::string_view normalized);
 
+// The rules of a suspend call that hold wherever its arguments come from
+// (the codec checks them on the request, a backend on what it is handed):
+// 1..=16 waitpoints;
+expected<unit> check_waitpoint_count(std::size_t count);
+// a known timeout_behavior, a resume condition over `fresh_keys` (any key
+// when `activates_pending`: only the store knows the pending ones), and
+// timeout_only only with a timeout (a.timeout_at set). The condition,
+// normalised.
+expected<std::string> check_suspend_condition(const suspend_args& a,
+                                              const std::vector<std::string>& fresh_keys,
+                                              bool activates_pending);
+
 // A suspend call as the worker stated it, its shape already checked:
 // `args` holds the waitpoints as given (a pending one by id, with
 // activate_pending; a fresh one with its key, if any), the resume condition

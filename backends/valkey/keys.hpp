@@ -90,6 +90,16 @@ inline std::string lane_index_key(std::string_view tag, std::string_view lane,
 inline std::string lane_eligible_key(std::string_view tag, std::string_view lane) {
   return lane_index_key(tag, lane, "eligible");
 }
+// The <lane> of a lane_eligible_key name; empty when `key` is not one.
+inline std::string_view lane_of_eligible_key(std::string_view key) {
+  constexpr std::string_view infix = "}:lane:", suffix = ":eligible";
+  auto at = key.find(infix);
+  if (key.rfind("ff:idx:{", 0) != 0 || at == std::string_view::npos ||
+      key.size() < at + infix.size() + suffix.size() ||
+      key.substr(key.size() - suffix.size()) != suffix)
+    return {};
+  return key.substr(at + infix.size(), key.size() - suffix.size() - (at + infix.size()));
+}
 inline std::string lane_delayed_key(std::string_view tag, std::string_view lane) {
   return lane_index_key(tag, lane, "delayed");
 }

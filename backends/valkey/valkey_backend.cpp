@@ -5,6 +5,7 @@
 
 #include "backends/valkey/function_call.hpp"
 #include "backends/valkey/keys.hpp"
+#include "backends/valkey/reply_parse.hpp"
 #include "backends/valkey/valkey_backend_impl.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -248,7 +249,7 @@ expected<create_execution_outcome> valkey_backend::create_execution(
   out.execution_id = env->field(0);
   if (env->status == "OK") {
     out.created = true;
-    field_reader r(*env, "ff_create_execution");
+    valkey_detail::field_reader r(*env, "ff_create_execution");
     if (!r.enumerated(1, out.public_state))
       return r.error();
   } else if (env->status != "DUPLICATE") {

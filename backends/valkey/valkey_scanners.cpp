@@ -176,7 +176,6 @@ expected<std::vector<lane_count>> valkey_backend::count_eligible(
 expected<std::vector<std::string>> valkey_backend::lanes_with_eligible_work() {
   // SCAN, not KEYS: the walk is incremental and never blocks the store.
   const std::string match = k::lane_eligible_key("{fp:*}", "*");
-  const std::string_view infix = "}:lane:", suffix = ":eligible";
   std::set<std::string> lanes;
   std::string cursor = "0";
   do {
@@ -191,12 +190,8 @@ expected<std::vector<std::string>> valkey_backend::lanes_with_eligible_work() {
     cursor = reply->elements[0].str;
     for (const auto& key : reply->elements[1].elements) {
       if (!key.is_string()) continue;
-      const std::string& name = key.str;
-      auto at = name.find(infix);
-      if (at == std::string::npos || name.size() < at + infix.size() + suffix.size()) continue;
-      auto lane = name.substr(at + infix.size(),
-                              name.size() - suffix.size() - (at + infix.size()));
-      if (is_valid_lane_id(lane)) lanes.insert(std::move(lane));
+      auto lane = k::lane_of_eligible_key(key.str);
+      if (is_valid_lane_id(lane)) lanes.emplace(lane);
     }
   } while (cursor != "0");
   return std::vector<std::string>(lanes.begin(), lanes.end());

@@ -150,30 +150,26 @@ expected<hmac_ring> valkey_backend::get_waitpoint_hmac_ring(std::uint16_t partit
 // --- suspend ----------------------------------------------------------------------
 
 // The request rules (validate_suspend_args, core/suspension.hpp) ran in the
-// codec, the only way here: what this checks is what the node minted
-// (suspension, waitpoint ids and tokens), and the rules tests/valkey
-// drives directly (fence, waitpoint count, timeout_behavior, the condition
-// and its keys, timeout_only).
+// codec, the only way here: this checks what the node minted (suspension,
+// waitpoint ids and tokens), the fence, and the rules core states for any
+// suspend call (check_waitpoint_count, check_suspend_condition), whose
+// normalised condition is what the store keeps.
 expected<suspend_outcome> valkey_backend::suspend_execution(const suspend_args& a) {
   if (a.fence.empty())
     return classify_store_error("fence_required", "");
   if (auto ok = check_uuid(a.suspension_id, "suspension_id"); !ok)
     return std::move(ok).error();
-  if (a.waitpoints.empty() || a.waitpoints.size() > max_waitpoints_per_suspension)
-    return engine_error::invalid_input("waitpoints: between 1 and " +
-                                       std::to_string(max_waitpoints_per_suspension) +
-                                       " entries");
-  if (!is_valid_timeout_behavior(a.timeout_behavior))
-    return engine_error::invalid_input("invalid timeout_behavior: " + a.timeout_behavior);
+  if (auto ok = check_waitpoint_count(a.waitpoints.size()); !ok)
+    return std::move(ok).error();
 
   std::vector<std::string> known_keys;
-  bool all_known = true;
+  bool activates_pending = false;
   std::vector<std::string> wp_args;
   for (const auto& w : a.waitpoints) {
     if (auto ok = check_uuid(w.waitpoint_id, "waitpoint_id"); !ok)
       return std::move(ok).error();
     if (w.activate_pending) {
-      all_known = false;
+      activates_pending = true;
       wp_args.insert(wp_args.end(), {"pending", w.waitpoint_id, "", ""});
       continue;
     }
@@ -183,11 +179,9 @@ expected<suspend_outcome> valkey_backend::suspend_execution(const suspend_args& 
     known_keys.push_back(key);
     wp_args.insert(wp_args.end(), {"fresh", w.waitpoint_id, key, w.waitpoint_token});
   }
-  auto condition = parse_resume_condition(a.resume_condition_json, known_keys, all_known);
+  auto condition = check_suspend_condition(a, known_keys, activates_pending);
   if (!condition)
     return std::move(condition).error();
-  if (is_timeout_only_condition(*condition) && a.timeout_at == 0)
-    return engine_error::invalid_input("resume_condition: timeout_only needs a timeout");
 
   std::int64_t dedup_ttl = a.dedup_ttl_ms;
   if (!a.idempotency_key.empty() && dedup_ttl == 0)

@@ -49,7 +49,7 @@ CONTRACT_TEST("happy path: create, acquire, renew, frames, complete, read stream
   CHECK(info.state.ownership_state == "leased");
   CHECK(info.state.eligibility_state == "not_applicable");
   CHECK(info.state.attempt_state == "running_attempt");
-  CHECK(info.state.public_state == public_state_kind::active);
+  CHECK(info.state.public_state == "active");
   CHECK(info.current_attempt_index == 0);
   CHECK(info.started_at >= before);
   CHECK(info.started_at <= after);
@@ -81,7 +81,7 @@ CONTRACT_TEST("happy path: create, acquire, renew, frames, complete, read stream
   CHECK(info.state.terminal_outcome == "success");
   CHECK(info.state.ownership_state == "unowned");
   CHECK(info.state.attempt_state == "attempt_terminal");
-  CHECK(info.state.public_state == public_state_kind::completed);
+  CHECK(info.state.public_state == "completed");
   CHECK(info.completed_at >= info.started_at);
   auto state = fx.backend->get_execution_state(eid);
   REQUIRE(state.has_value());
@@ -138,7 +138,7 @@ CONTRACT_TEST("grant_next_in_lane grants the head the worker can run, then the g
   auto lease = fx.backend->claim_execution(claim_request(plain, "cpu-1"));
   REQUIRE_MESSAGE(lease.has_value(), (lease ? "" : lease.error().text()));
   CHECK(lease->execution_id == plain);
-  CHECK(lease->attempt_type == "initial");
+  CHECK(lease->attempt_type == attempt_kind::initial);
   CHECK(public_state_of(fx, plain) == "active");
 
   auto gpu = acquire_request(3, "default", "gpu-1", "gpu");
@@ -177,7 +177,7 @@ CONTRACT_TEST("a grant is claimed by its worker only, once; it keeps acquire awa
   auto c = claim_request(eid, "a-1");
   auto lease = fx.backend->claim_execution(c);
   REQUIRE_MESSAGE(lease.has_value(), (lease ? "" : lease.error().text()));
-  CHECK(lease->attempt_type == "initial");
+  CHECK(lease->attempt_type == attempt_kind::initial);
   CHECK(lease->attempt_index == 0);
   CHECK(lease->lease_epoch == 1);
   CHECK(lease->lease_id == c.lease_id);
@@ -330,7 +330,7 @@ CONTRACT_TEST("an interrupted attempt is resumed, by grant and claim or by acqui
   REQUIRE(s1.status == suspend_status::suspended);
   REQUIRE(deliver_ok(fx, signal_request(eid, s1.waitpoints[0].waitpoint_id)).became_eligible);
   auto waiting = info_of(fx, eid);
-  CHECK(waiting.state.public_state == public_state_kind::waiting);
+  CHECK(waiting.state.public_state == "waiting");
   CHECK(waiting.state.attempt_state == "attempt_interrupted");
 
   auto req = acquire_request(7, "default", "a-1");
@@ -342,14 +342,14 @@ CONTRACT_TEST("an interrupted attempt is resumed, by grant and claim or by acqui
   auto c = claim_request(eid, "a-1");
   auto resumed = fx.backend->claim_execution(c);
   REQUIRE_MESSAGE(resumed.has_value(), (resumed ? "" : resumed.error().text()));
-  CHECK(resumed->attempt_type == "resumed");
+  CHECK(resumed->attempt_type == attempt_kind::resumed);
   CHECK(resumed->attempt_index == l0.attempt_index);
   CHECK(resumed->attempt_id == l0.attempt_id);
   CHECK(resumed->lease_epoch == 2);
   CHECK(resumed->lease_id == c.lease_id);
   CHECK(resumed->signals.size() == 1);
   auto info = info_of(fx, eid);
-  CHECK(info.state.public_state == public_state_kind::active);
+  CHECK(info.state.public_state == "active");
   CHECK(info.state.attempt_state == "running_attempt");
   CHECK(info.current_attempt_index == 0);
   CHECK_FALSE(acquire(fx, 7, "default", "w9").acquired);

@@ -13,12 +13,6 @@ using namespace ff::test;
 
 namespace {
 
-create_execution_outcome create_ok(contract_fixture& fx, const create_execution_args& a) {
-  auto r = fx.backend->create_execution(a);
-  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
-  return *r;
-}
-
 execution_page list(contract_fixture& fx, std::uint16_t partition, std::string cursor,
                     std::uint32_t limit) {
   auto page = fx.backend->list_executions({partition, std::move(cursor), limit});
@@ -55,7 +49,7 @@ CONTRACT_TEST("create then get returns every field, in the state of transition 1
   CHECK(info.state.blocking_reason == "waiting_for_worker");
   CHECK(info.state.terminal_outcome == "none");
   CHECK(info.state.attempt_state == "pending_first_attempt");
-  CHECK(info.state.public_state == public_state_kind::waiting);
+  CHECK(info.state.public_state == "waiting");
   CHECK(info.created_at >= before);
   CHECK(info.created_at <= after);
   CHECK(info.started_at == 0);
@@ -79,7 +73,7 @@ CONTRACT_TEST("a future delay_until creates a delayed execution") {
   REQUIRE(info.has_value());
   CHECK(info->state.eligibility_state == "not_eligible_until_time");
   CHECK(info->state.blocking_reason == "waiting_for_delay");
-  CHECK(info->state.public_state == public_state_kind::delayed);
+  CHECK(info->state.public_state == "delayed");
   CHECK(info->state.attempt_state == "pending_first_attempt");
   // Not claimable before delay_until; promoted at it.
   CHECK_FALSE(acquire(fx, 3, "default", "w1").acquired);

@@ -34,7 +34,7 @@ CONTRACT_TEST("an expired lease is requeued and reacquired as a new attempt; the
   CHECK(info.state.ownership_state == "lease_expired_reclaimable");
   CHECK(info.state.attempt_state == "attempt_interrupted");
   CHECK(info.state.blocking_reason == "waiting_for_worker");
-  CHECK(info.state.public_state == public_state_kind::active);
+  CHECK(info.state.public_state == "active");
   CHECK(read_stream(fx, eid).closed_reason == "lease_expired");
 
   // A second pass finds nothing left to do.
@@ -149,13 +149,13 @@ CONTRACT_TEST("a reclaim grant is consumed by claim_execution as a reclaim") {
   g.grant_ttl_ms = 10'000;
   auto not_yet = fx.backend->issue_reclaim_grant(g);
   REQUIRE_MESSAGE(not_yet.has_value(), (not_yet ? "" : not_yet.error().text()));
-  CHECK(not_yet->status == "not_reclaimable");
+  CHECK(not_yet->status == reclaim_grant_status::not_reclaimable);
   CHECK(not_yet->detail == "execution_not_reclaimable");
 
   REQUIRE(fx.backend->expire_leases(scan(7, l.lease_expires_at))->changed == 1);
   auto granted = fx.backend->issue_reclaim_grant(g);
   REQUIRE_MESSAGE(granted.has_value(), (granted ? "" : granted.error().text()));
-  CHECK(granted->status == "granted");
+  CHECK(granted->status == reclaim_grant_status::granted);
   CHECK(granted->grant.execution_id == eid);
   CHECK(granted->grant.partition_key == "{fp:7}");
   CHECK(granted->grant.lane_id == "default");
@@ -171,7 +171,7 @@ CONTRACT_TEST("a reclaim grant is consumed by claim_execution as a reclaim") {
   c.worker_instance_id = "r-1";
   auto reclaimed = fx.backend->claim_execution(c);
   REQUIRE_MESSAGE(reclaimed.has_value(), (reclaimed ? "" : reclaimed.error().text()));
-  CHECK(reclaimed->attempt_type == "reclaim");
+  CHECK(reclaimed->attempt_type == attempt_kind::reclaim);
   CHECK(reclaimed->attempt_index == 1);
   CHECK(reclaimed->lease_epoch == 2);
   CHECK(reclaimed->attempt_id == c.attempt_id);
@@ -190,7 +190,7 @@ CONTRACT_TEST("a reclaim grant is consumed by claim_execution as a reclaim") {
   g.execution_id = needs;
   auto mismatch = fx.backend->issue_reclaim_grant(g);
   REQUIRE(mismatch.has_value());
-  CHECK(mismatch->status == "not_reclaimable");
+  CHECK(mismatch->status == reclaim_grant_status::not_reclaimable);
   CHECK(mismatch->detail == "capability_mismatch: tpu");
 }
 
@@ -210,7 +210,7 @@ CONTRACT_TEST("the reclaim cap ends an execution that keeps losing its lease") {
   CHECK(e2->became_eligible.empty());
   auto info = info_of(fx, eid);
   CHECK(info.state.terminal_outcome == "failed");
-  CHECK(info.state.public_state == public_state_kind::failed);
+  CHECK(info.state.public_state == "failed");
   CHECK(info.last_error_message == "max_reclaims_exceeded");
   CHECK_FALSE(acquire(fx, 7, "default", "w3").acquired);
   // A reclaim grant past the cap reports it.
@@ -221,7 +221,7 @@ CONTRACT_TEST("the reclaim cap ends an execution that keeps losing its lease") {
   g.lane_id = "default";
   auto capped = fx.backend->issue_reclaim_grant(g);
   REQUIRE(capped.has_value());
-  CHECK(capped->status == "not_reclaimable");
+  CHECK(capped->status == reclaim_grant_status::not_reclaimable);
 }
 
 CONTRACT_TEST("a reclaim claim past the claimer's reclaim cap fails the execution") {
@@ -237,7 +237,7 @@ CONTRACT_TEST("a reclaim claim past the claimer's reclaim cap fails the executio
   g.worker_id = "pool-r-1";
   g.worker_instance_id = "r-1";
   g.lane_id = "default";
-  REQUIRE(fx.backend->issue_reclaim_grant(g)->status == "granted");
+  REQUIRE(fx.backend->issue_reclaim_grant(g)->status == reclaim_grant_status::granted);
   // One reclaim already happened; this claimer allows one only.
   auto c = claim_request(eid, "r-1");
   c.default_max_reclaim_count = 1;

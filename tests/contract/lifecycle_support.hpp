@@ -25,6 +25,10 @@ inline backend_boot_options default_boot_options() {
   return b;
 }
 
+// A retry policy: two retries, a minute apart.
+inline constexpr const char* two_fixed_retries =
+    R"({"retry_policy":{"max_retries":2,"backoff":{"type":"fixed","delay_ms":60000}}})";
+
 // A valid create request on `partition` with every optional field empty.
 inline create_execution_args sample_create_args(std::uint16_t partition = 7,
                                                 std::string lane = "default") {
@@ -202,6 +206,20 @@ stream_frames read_stream(Fx& fx, const std::string& eid, std::uint32_t attempt_
   read.execution_id = eid;
   read.attempt_index = attempt_index;
   auto r = fx.backend->read_attempt_stream(read);
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
+  return *r;
+}
+
+template <class Fx>
+create_execution_outcome create_ok(Fx& fx, const create_execution_args& a) {
+  auto r = fx.backend->create_execution(a);
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
+  return *r;
+}
+
+template <class Fx>
+fail_outcome fail_ok(Fx& fx, const fail_args& f) {
+  auto r = fx.backend->fail_execution(f);
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
   return *r;
 }

@@ -29,7 +29,7 @@ CONTRACT_TEST("an attempt timeout expires the execution terminally") {
   CHECK(expired->changed == 1);
   auto info = info_of(fx, eid);
   CHECK(info.state.terminal_outcome == "expired");
-  CHECK(info.state.public_state == public_state_kind::expired);
+  CHECK(info.state.public_state == "expired");
   CHECK(info.last_error_message == "attempt_timeout");
   CHECK(info.completed_at > 0);
   CHECK(read_stream(fx, eid).closed_reason == "expired");
@@ -60,7 +60,7 @@ CONTRACT_TEST("an execution deadline expires a waiting execution") {
   CHECK(expired->changed == 1);
   auto info = info_of(fx, eid);
   CHECK(info.state.terminal_outcome == "expired");
-  CHECK(info.state.public_state == public_state_kind::expired);
+  CHECK(info.state.public_state == "expired");
   CHECK(info.last_error_message == "execution_deadline");
   CHECK(info.state.attempt_state == "pending_first_attempt");
   CHECK(public_state_of(fx, keep) == "waiting");

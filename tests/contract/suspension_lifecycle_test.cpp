@@ -29,7 +29,7 @@ CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its si
   // Transition 16: suspended, lease released, attempt paused.
   auto info = info_of(fx, eid);
   CHECK(info.state.lifecycle_phase == "suspended");
-  CHECK(info.state.public_state == public_state_kind::suspended);
+  CHECK(info.state.public_state == "suspended");
   CHECK(info.state.ownership_state == "unowned");
   CHECK(info.state.eligibility_state == "not_applicable");
   CHECK(info.state.blocking_reason == "waiting_for_approval");
@@ -64,7 +64,7 @@ CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its si
   info = info_of(fx, eid);
   CHECK(info.state.lifecycle_phase == "runnable");
   CHECK(info.state.eligibility_state == "eligible_now");
-  CHECK(info.state.public_state == public_state_kind::waiting);
+  CHECK(info.state.public_state == "waiting");
   CHECK(info.state.attempt_state == "attempt_interrupted");
   // A later signal finds the waitpoint closed; its token is gone.
   CHECK(error_code(fx.backend->deliver_signal(signal_request(eid, wpid))) ==
@@ -84,7 +84,7 @@ CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its si
   CHECK(resumed.signals[0].payload == sig.payload);
   CHECK(resumed.input_payload == R"({"to":"a@example.com"})");
   info = info_of(fx, eid);
-  CHECK(info.state.public_state == public_state_kind::active);
+  CHECK(info.state.public_state == "active");
   CHECK(info.state.attempt_state == "running_attempt");
 
   REQUIRE(fx.backend->complete_execution(complete_request(resumed)).has_value());
@@ -104,7 +104,7 @@ CONTRACT_TEST("a fresh claim never carries signals; the claim of a resumed attem
   REQUIRE(granted->grant.execution_id == s.eid);
   auto resumed = fx.backend->claim_execution(claim_request(s.eid, "w3"));
   REQUIRE_MESSAGE(resumed.has_value(), (resumed ? "" : resumed.error().text()));
-  CHECK(resumed->attempt_type == "resumed");
+  CHECK(resumed->attempt_type == attempt_kind::resumed);
   REQUIRE(resumed->signals.size() == 1);
   CHECK(resumed->signals[0].signal_id == first.signal_id);
   CHECK(resumed->signals[0].source_identity == "bob");
@@ -121,7 +121,7 @@ CONTRACT_TEST("resume_delay_ms: delayed, then promoted by promote_delayed, then 
   CHECK(out.effect == "resume_condition_satisfied");
   CHECK_FALSE(out.became_eligible);
   auto info = info_of(fx, s.eid);
-  CHECK(info.state.public_state == public_state_kind::delayed);
+  CHECK(info.state.public_state == "delayed");
   CHECK(info.state.blocking_reason == "waiting_for_resume_delay");
   CHECK(info.state.attempt_state == "attempt_interrupted");
   CHECK_FALSE(acquire(fx, 7, "default", "w2").acquired);
@@ -170,7 +170,7 @@ CONTRACT_TEST("suspend validation under the lease fence") {
   CHECK(error_code(fx.backend->suspend_execution(behavior)) == "invalid_input");
   // Nothing of the above changed the execution: still active under the lease.
   auto info = info_of(fx, eid);
-  CHECK(info.state.public_state == public_state_kind::active);
+  CHECK(info.state.public_state == "active");
   CHECK(info.state.ownership_state == "leased");
   CHECK(open_waitpoints(fx, eid).empty());
   renew_lease_args renew;
@@ -239,7 +239,7 @@ CONTRACT_TEST("suspension timeout: auto_resume, escalate, fail, cancel, expire")
   CHECK(public_state_of(fx, expire.eid) == "suspended");
 
   auto info = info_of(fx, auto_resume.eid);
-  CHECK(info.state.public_state == public_state_kind::waiting);
+  CHECK(info.state.public_state == "waiting");
   CHECK(info.state.attempt_state == "attempt_interrupted");
   CHECK(error_code(fx.backend->deliver_signal(signal_request(auto_resume.eid, auto_resume.wp(0)))) ==
         "waitpoint_closed");
@@ -248,7 +248,7 @@ CONTRACT_TEST("suspension timeout: auto_resume, escalate, fail, cancel, expire")
   CHECK(woke.signals.empty());
 
   info = info_of(fx, escalate.eid);
-  CHECK(info.state.public_state == public_state_kind::suspended);
+  CHECK(info.state.public_state == "suspended");
   CHECK(info.state.blocking_reason == "paused_by_operator");
 
   struct terminal_case {
@@ -271,7 +271,7 @@ CONTRACT_TEST("suspension timeout: auto_resume, escalate, fail, cancel, expire")
   REQUIRE(last.has_value());
   CHECK(last->changed == 1);
   info = info_of(fx, expire.eid);
-  CHECK(info.state.public_state == public_state_kind::expired);
+  CHECK(info.state.public_state == "expired");
   CHECK(info.state.terminal_outcome == "expired");
   // Nothing left to do; the escalated execution times out no more.
   auto idle = fx.backend->expire_suspensions(scan(7, soon + 10));
@@ -298,7 +298,7 @@ CONTRACT_TEST("cancel and deadline expiry of a suspended execution close its wai
   REQUIRE_MESSAGE(cancelled.has_value(), (cancelled ? "" : cancelled.error().text()));
   CHECK(cancelled->previous_phase == "suspended");
   auto info = info_of(fx, s.eid);
-  CHECK(info.state.public_state == public_state_kind::cancelled);
+  CHECK(info.state.public_state == "cancelled");
   CHECK(info.cancel_reason == "operator said so");
   CHECK(error_code(fx.backend->get_waitpoint_token(s.eid, s.wp(0))) == "not_found");
   CHECK(error_code(fx.backend->get_waitpoint_token(s.eid, s.wp(1))) == "not_found");
@@ -318,7 +318,7 @@ CONTRACT_TEST("cancel and deadline expiry of a suspended execution close its wai
   REQUIRE(expired.has_value());
   CHECK(expired->changed == 1);
   info = info_of(fx, a.execution_id);
-  CHECK(info.state.public_state == public_state_kind::expired);
+  CHECK(info.state.public_state == "expired");
   CHECK(info.last_error_message == "execution_deadline");
   CHECK(open_waitpoints(fx, a.execution_id).empty());
   CHECK(error_code(fx.backend->deliver_signal(

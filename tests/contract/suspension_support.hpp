@@ -141,4 +141,33 @@ std::string waitpoint_state(Fx& fx, const std::string& eid, const std::string& w
   return "";
 }
 
+// A pending waitpoint on `l`'s execution, its token minted by test_ring().
+inline create_pending_waitpoint_args pending_request(const claimed_lease& l,
+                                                     const std::string& key,
+                                                     std::int64_t expires_at = 0) {
+  create_pending_waitpoint_args a;
+  a.execution_id = l.execution_id;
+  a.fence = fence_of(l);
+  a.waitpoint_id = new_uuid();
+  a.waitpoint_key = key;
+  a.waitpoint_token = mint(l.execution_id, a.waitpoint_id);
+  a.expires_at = expires_at;
+  return a;
+}
+
+template <class Fx>
+waitpoint_binding pending_ok(Fx& fx, const create_pending_waitpoint_args& a) {
+  auto r = fx.backend->create_pending_waitpoint(a);
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
+  return *r;
+}
+
+// The suspend entry that activates pending waitpoint `waitpoint_id`.
+inline waitpoint_request activate(const std::string& waitpoint_id) {
+  waitpoint_request w;
+  w.waitpoint_id = waitpoint_id;
+  w.activate_pending = true;
+  return w;
+}
+
 } // namespace ff::test

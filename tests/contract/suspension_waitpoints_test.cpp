@@ -11,35 +11,6 @@
 using namespace ff;
 using namespace ff::test;
 
-namespace {
-
-create_pending_waitpoint_args pending_request(const claimed_lease& l, const std::string& key,
-                                              std::int64_t expires_at = 0) {
-  create_pending_waitpoint_args a;
-  a.execution_id = l.execution_id;
-  a.fence = fence_of(l);
-  a.waitpoint_id = new_uuid();
-  a.waitpoint_key = key;
-  a.waitpoint_token = mint(l.execution_id, a.waitpoint_id);
-  a.expires_at = expires_at;
-  return a;
-}
-
-waitpoint_binding pending_ok(contract_fixture& fx, const create_pending_waitpoint_args& a) {
-  auto r = fx.backend->create_pending_waitpoint(a);
-  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
-  return *r;
-}
-
-waitpoint_request activate(const std::string& waitpoint_id) {
-  waitpoint_request w;
-  w.waitpoint_id = waitpoint_id;
-  w.activate_pending = true;
-  return w;
-}
-
-} // namespace
-
 CONTRACT_TEST("a pending waitpoint buffers signals; a suspend that activates it is already satisfied") {
   const std::string eid = create(fx);
   auto lease = acquire_lease(fx, eid);
@@ -80,7 +51,7 @@ CONTRACT_TEST("a pending waitpoint buffers signals; a suspend that activates it 
   CHECK(out.signals[1].signal_name == "progress");
   // Lease kept, execution unchanged; the pending waitpoint is consumed.
   auto info = info_of(fx, eid);
-  CHECK(info.state.public_state == public_state_kind::active);
+  CHECK(info.state.public_state == "active");
   CHECK(info.state.ownership_state == "leased");
   renew_lease_args renew;
   renew.execution_id = eid;

@@ -9,19 +9,6 @@
 using namespace ff;
 using namespace ff::test;
 
-namespace {
-
-const char* two_fixed_retries =
-    R"({"retry_policy":{"max_retries":2,"backoff":{"type":"fixed","delay_ms":60000}}})";
-
-fail_outcome fail_ok(contract_fixture& fx, const fail_args& f) {
-  auto r = fx.backend->fail_execution(f);
-  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
-  return *r;
-}
-
-} // namespace
-
 CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   const std::string eid = create(fx, 7, "default", two_fixed_retries);
 
@@ -38,7 +25,7 @@ CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   CHECK(info.state.eligibility_state == "not_eligible_until_time");
   CHECK(info.state.blocking_reason == "waiting_for_retry_backoff");
   CHECK(info.state.attempt_state == "pending_retry_attempt");
-  CHECK(info.state.public_state == public_state_kind::delayed);
+  CHECK(info.state.public_state == "delayed");
   CHECK(info.last_error_message == "timeout talking to smtp");
   CHECK(info.last_error_code == "test");
   CHECK(read_stream(fx, eid).closed_reason == "attempt_failure");
@@ -58,7 +45,7 @@ CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   CHECK(promoted->became_eligible[0].execution_id == eid);
   CHECK(promoted->became_eligible[0].lane_id == "default");
   info = info_of(fx, eid);
-  CHECK(info.state.public_state == public_state_kind::waiting);
+  CHECK(info.state.public_state == "waiting");
   CHECK(info.state.attempt_state == "pending_retry_attempt");
   // Promoted once only.
   CHECK(fx.backend->promote_delayed(scan(7, first.retry_at + 10))->changed == 0);
@@ -83,7 +70,7 @@ CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   info = info_of(fx, eid);
   CHECK(info.state.lifecycle_phase == "terminal");
   CHECK(info.state.terminal_outcome == "failed");
-  CHECK(info.state.public_state == public_state_kind::failed);
+  CHECK(info.state.public_state == "failed");
   CHECK(info.last_error_message == "gave up");
   CHECK(info.current_attempt_index == 2);
   CHECK(fx.backend->promote_delayed(scan(7, third.retry_at + 86'400'000))->changed == 0);
@@ -97,7 +84,7 @@ CONTRACT_TEST("without a retry policy the first failure is terminal") {
   CHECK(out.outcome == fail_disposition::failed);
   CHECK(out.retry_at == 0);
   auto info = info_of(fx, eid);
-  CHECK(info.state.public_state == public_state_kind::failed);
+  CHECK(info.state.public_state == "failed");
   CHECK(info.last_error_message == "boom");
   CHECK(read_stream(fx, eid).closed_reason == "attempt_failure");
 }
@@ -216,7 +203,7 @@ CONTRACT_TEST("cancel while running: renew reports it, complete is rejected") {
   CHECK_FALSE(cancelled->replayed);
   auto info = info_of(fx, eid);
   CHECK(info.state.terminal_outcome == "cancelled");
-  CHECK(info.state.public_state == public_state_kind::cancelled);
+  CHECK(info.state.public_state == "cancelled");
   CHECK(info.state.ownership_state == "unowned");
   CHECK(info.cancel_reason == "user asked");
 
@@ -276,7 +263,7 @@ CONTRACT_TEST("cancel by the lease holder needs its fence; waiting executions ju
   REQUIRE(out.has_value());
   CHECK(out->previous_phase == "runnable");
   auto info = info_of(fx, waiting);
-  CHECK(info.state.public_state == public_state_kind::cancelled);
+  CHECK(info.state.public_state == "cancelled");
   CHECK(info.state.attempt_state == "pending_first_attempt");
   CHECK(info.cancel_reason == "not needed");
   CHECK_FALSE(acquire(fx, 7, "default", "w2").acquired);
@@ -295,13 +282,13 @@ CONTRACT_TEST("replay of a terminal execution, up to max_replay_count") {
   REQUIRE(fx.backend->complete_execution(complete_request(l0, "v1")).has_value());
   auto replayed = fx.backend->replay_execution(r);
   REQUIRE_MESSAGE(replayed.has_value(), (replayed ? "" : replayed.error().text()));
-  CHECK(replayed->public_state == "waiting");
+  CHECK(replayed->public_state == public_state_kind::waiting);
   CHECK(replayed->replay_count == 1);
   auto info = info_of(fx, eid);
   CHECK(info.state.lifecycle_phase == "runnable");
   CHECK(info.state.attempt_state == "pending_replay_attempt");
   CHECK(info.state.terminal_outcome == "none");
-  CHECK(info.state.public_state == public_state_kind::waiting);
+  CHECK(info.state.public_state == "waiting");
   CHECK(info.completed_at == 0);
   CHECK_FALSE(fx.backend->get_execution_result(eid)->found);
 

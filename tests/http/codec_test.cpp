@@ -411,10 +411,10 @@ TEST_CASE("raw member text and unpaired surrogates") {
 }
 
 TEST_CASE("outcome and page encodings") {
-  create_execution_outcome created{true, eid3, "waiting"};
+  create_execution_outcome created{true, eid3, public_state_kind::waiting};
   CHECK(encode_create_outcome(created) ==
         std::string(R"({"Created":{"execution_id":")") + eid3 + R"(","public_state":"waiting"}})");
-  create_execution_outcome dup{false, eid3, ""};
+  create_execution_outcome dup{false, eid3};
   CHECK(encode_create_outcome(dup) ==
         std::string(R"({"Duplicate":{"execution_id":")") + eid3 + R"("}})");
   CHECK(encode_execution_page({}) == R"({"executions":[],"next_cursor":null})");

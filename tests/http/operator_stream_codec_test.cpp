@@ -154,7 +154,8 @@ TEST_CASE("operator answers") {
   CHECK(encode_cancelled(eid3) ==
         std::string(R"({"Cancelled":{"execution_id":")") + eid3 + R"(","public_state":"cancelled"}})");
   CHECK(encode_priority_changed(eid3) == std::string(R"({"Changed":{"execution_id":")") + eid3 + "\"}}");
-  CHECK(encode_replayed({public_state_kind::waiting, 1}) == R"({"Replayed":{"public_state":"waiting"}})");
+  CHECK(encode_replayed({public_state_kind::waiting, 1}) ==
+        R"({"Replayed":{"public_state":"waiting"}})");
   CHECK(encode_replayed({public_state_kind::waiting_children, 1}) ==
         R"({"Replayed":{"public_state":"waiting_children"}})");
 

@@ -126,7 +126,7 @@ TEST_CASE("issue_claim_grant then claim_execution") {
   c.worker_instance_id = "a-1";
   auto lease = fx.backend->claim_execution(c);
   REQUIRE_MESSAGE(lease.has_value(), (lease ? "" : lease.error().text()));
-  CHECK(lease->attempt_type == "initial");
+  CHECK(lease->attempt_type == attempt_kind::initial);
   CHECK(lease->attempt_index == 0);
   CHECK(lease->lease_epoch == 1);
   CHECK(lease->lease_id == c.lease_id);
@@ -276,7 +276,7 @@ TEST_CASE("an interrupted attempt: ff_claim_execution defers to the resumed clai
   const std::int64_t before = now_ms();
   auto resumed = fx.backend->claim_execution(c);
   REQUIRE_MESSAGE(resumed.has_value(), (resumed ? "" : resumed.error().text()));
-  CHECK(resumed->attempt_type == "resumed");
+  CHECK(resumed->attempt_type == attempt_kind::resumed);
   CHECK(resumed->attempt_index == l0.attempt_index);
   CHECK(resumed->attempt_id == l0.attempt_id);
   CHECK(resumed->lease_epoch == 2);

@@ -141,7 +141,7 @@ TEST_CASE("reclaim grant then reclaim_execution") {
   REQUIRE(fx.backend->expire_leases(scan(7, l.lease_expires_at))->changed == 1);
   auto granted = fx.backend->issue_reclaim_grant(g);
   REQUIRE_MESSAGE(granted.has_value(), (granted ? "" : granted.error().text()));
-  REQUIRE(granted->status == "granted");
+  REQUIRE(granted->status == reclaim_grant_status::granted);
   CHECK(granted->grant.grant_key == lk::claim_grant_key(eid));
   CHECK(hash_of(fx, lk::claim_grant_key(eid))["worker_id"] == "pool-r");
 
@@ -158,7 +158,7 @@ TEST_CASE("reclaim grant then reclaim_execution") {
   c.worker_instance_id = "r-1";
   auto reclaimed = fx.backend->reclaim_execution(c);
   REQUIRE_MESSAGE(reclaimed.has_value(), (reclaimed ? "" : reclaimed.error().text()));
-  CHECK(reclaimed->attempt_type == "reclaim");
+  CHECK(reclaimed->attempt_type == attempt_kind::reclaim);
   CHECK(reclaimed->attempt_index == 1);
   CHECK(reclaimed->lease_epoch == 2);
   CHECK(reclaimed->attempt_id == c.attempt_id);
@@ -180,10 +180,10 @@ TEST_CASE("claim_execution of a reclaim grant writes the reclaim like reclaim_ex
   g.worker_id = "pool-r-1"; // as claim_request names the worker
   g.worker_instance_id = "r-1";
   g.lane_id = "default";
-  REQUIRE(fx.backend->issue_reclaim_grant(g)->status == "granted");
+  REQUIRE(fx.backend->issue_reclaim_grant(g)->status == reclaim_grant_status::granted);
   auto reclaimed = fx.backend->claim_execution(claim_request(eid, "r-1"));
   REQUIRE_MESSAGE(reclaimed.has_value(), (reclaimed ? "" : reclaimed.error().text()));
-  REQUIRE(reclaimed->attempt_type == "reclaim");
+  REQUIRE(reclaimed->attempt_type == attempt_kind::reclaim);
   auto core = consistent_core(fx, eid);
   CHECK(core["current_worker_instance_id"] == "r-1");
   CHECK(core["lease_reclaim_count"] == "1");

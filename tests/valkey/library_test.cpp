@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "backends/valkey/function_call.hpp"
+#include "backends/valkey/keys.hpp"
 #include "backends/valkey/server_info.hpp"
 #include "backends/valkey/valkey_backend.hpp"
 
@@ -79,4 +80,15 @@ TEST_CASE("Redis error replies map to transport-class errors or bugs") {
   auto bug = classify_redis_error_reply("ff_x", "ERR user_function:12: attempt to index nil");
   CHECK(bug.kind == error_kind::internal);
   CHECK(bug.text().find("ff_x") != std::string::npos);
+}
+
+TEST_CASE("a lane's eligible index names its lane, and nothing else does") {
+  namespace k = valkey_keys;
+  for (std::string lane : {"default", "gpu:a100", "x}:lane:y", "a b"}) {
+    auto key = k::lane_eligible_key("{fp:7}", lane);
+    CHECK(k::lane_of_eligible_key(key) == lane);
+  }
+  CHECK(k::lane_of_eligible_key(k::lane_delayed_key("{fp:7}", "default")).empty());
+  CHECK(k::lane_of_eligible_key("ff:idx:{fp:7}:all_executions").empty());
+  CHECK(k::lane_of_eligible_key("other:{fp:7}:lane:default:eligible").empty());
 }

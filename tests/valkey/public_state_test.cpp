@@ -23,7 +23,7 @@ TEST_CASE("the stored label after an operator override, a non-retryable failure,
       fx, 7, "default",
       R"({"retry_policy":{"max_retries":2,"backoff":{"type":"fixed","delay_ms":60000}}})");
   auto f = acquire_lease(fx, failing);
-  REQUIRE(fx.backend->fail_execution(fail_request(f, "bad input", false))->outcome == "failed");
+  REQUIRE(fail_ok(fx, fail_request(f, "bad input", false)).outcome == fail_disposition::failed);
   CHECK(consistent_core(fx, failing)["public_state"] == "failed");
 
   auto op = create_and_suspend(fx, {"k"}, R"({"type":"operator_only"})");

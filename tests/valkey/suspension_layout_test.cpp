@@ -100,7 +100,7 @@ TEST_CASE("a resumed execution: ff_claim_execution answers use_claim_resumed_exe
   // claim_execution goes on to the resumed claim, consuming the grant.
   auto resumed = fx.backend->claim_execution(c);
   REQUIRE_MESSAGE(resumed.has_value(), (resumed ? "" : resumed.error().text()));
-  CHECK(resumed->attempt_type == "resumed");
+  CHECK(resumed->attempt_type == attempt_kind::resumed);
   CHECK(resumed->signals.size() == 1);
   CHECK(fx.cmd({"EXISTS", lk::claim_grant_key(s.eid)}).integer == 0);
   CHECK(consistent_core(fx, s.eid)["public_state"] == "active");

@@ -8,19 +8,6 @@
 using namespace ff;
 using namespace ff::test;
 
-namespace {
-
-const char* two_fixed_retries =
-    R"({"retry_policy":{"max_retries":2,"backoff":{"type":"fixed","delay_ms":60000}}})";
-
-fail_outcome fail_ok(valkey_fixture& fx, const fail_args& f) {
-  auto r = fx.backend->fail_execution(f);
-  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
-  return *r;
-}
-
-} // namespace
-
 TEST_CASE("retries: counters, attempt hashes, the delayed and terminal indexes") {
   valkey_fixture fx;
   const std::string eid = create(fx, 7, "default", two_fixed_retries);
