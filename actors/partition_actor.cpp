@@ -135,7 +135,7 @@ expected<unit> mint_suspension(const hmac_ring& ring, suspend_args& args) {
   for (auto& wp : args.waitpoints) {
     if (wp.activate_pending) continue;
     if (wp.waitpoint_id.empty()) wp.waitpoint_id = uuid::random_v4().str();
-    auto token = mint_waitpoint_token(ring, args.execution_id, wp.waitpoint_id);
+    auto token = mint_waitpoint_token(ring, args.execution_id.value, wp.waitpoint_id);
     if (!token) return std::move(token).error();
     wp.waitpoint_token = std::move(*token);
   }
@@ -204,7 +204,7 @@ void prepare(self_ptr self, op_tag<ops::create_pending_waitpoint>,
   with_ring(self, false, [self, next, args = std::move(args)](const engine_error* err) mutable {
     if (err) return next(*err);
     if (args.waitpoint_id.empty()) args.waitpoint_id = uuid::random_v4().str();
-    auto token = mint_waitpoint_token(self->state.ring, args.execution_id, args.waitpoint_id);
+    auto token = mint_waitpoint_token(self->state.ring, args.execution_id.value, args.waitpoint_id);
     if (!token) return next(std::move(token).error());
     args.waitpoint_token = std::move(*token);
     next(std::move(args));
@@ -214,7 +214,7 @@ void prepare(self_ptr self, op_tag<ops::create_pending_waitpoint>,
 template <class Next>
 void prepare(self_ptr self, op_tag<ops::deliver_signal>, signal_delivery&& args, Next next) {
   auto token = args.token;
-  auto eid = args.signal.execution_id;
+  auto eid = args.signal.execution_id.value;
   auto wpid = args.signal.waitpoint_id;
   verify_then(self, std::move(token), std::move(eid), std::move(wpid), false,
               [next, args = std::move(args)](const engine_error* err) mutable {

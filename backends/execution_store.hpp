@@ -15,10 +15,10 @@ public:
 
   virtual expected<create_execution_outcome> create_execution(const create_execution_args& args) = 0;
   // Not found -> engine_error of kind not_found (code execution_not_found).
-  virtual expected<execution_info> get_execution(const std::string& execution_id) = 0;
-  virtual expected<std::string> get_execution_state(const std::string& execution_id) = 0;
+  virtual expected<execution_info> get_execution(const execution_id& id) = 0;
+  virtual expected<std::string> get_execution_state(const execution_id& id) = 0;
   // found=false when the execution is missing, not completed, or trimmed.
-  virtual expected<execution_result> get_execution_result(const std::string& execution_id) = 0;
+  virtual expected<execution_result> get_execution_result(const execution_id& id) = 0;
   virtual expected<execution_page> list_executions(const list_executions_args& args) = 0;
 };
 

@@ -74,7 +74,7 @@ struct backend_method<Method> {
 
 // Arguments of the operations whose backend method takes several values.
 struct waitpoint_ref {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string waitpoint_id;
 };
 struct rotate_secret_args {

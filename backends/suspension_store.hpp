@@ -49,7 +49,7 @@ public:
       const list_pending_waitpoints_args& args) = 0;
   // The stored token of a waitpoint of this execution that is not closed;
   // not_found otherwise.
-  virtual expected<std::string> get_waitpoint_token(const std::string& execution_id,
+  virtual expected<std::string> get_waitpoint_token(const execution_id& id,
                                                     const std::string& waitpoint_id) = 0;
 };
 

@@ -10,6 +10,7 @@
 
 #include "core/enum_text.hpp"
 #include "core/expected.hpp"
+#include "core/ids.hpp"
 
 namespace ff {
 
@@ -32,8 +33,7 @@ constexpr std::int64_t max_epoch_ms = 999'999'999'999'999LL;
 constexpr std::int64_t idempotency_ttl_ms = 86'400'000;
 
 struct create_execution_args {
-  std::string execution_id;       // `{fp:N}:<uuid>`, verbatim
-  std::uint16_t partition = 0;    // N of the id
+  ff::execution_id execution_id; // `{fp:N}:<uuid>`, its text verbatim
   std::string namespace_name;
   std::string lane_id;
   std::string execution_kind;
@@ -143,7 +143,7 @@ struct execution_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, create_execution_args& x) {
-  return f(x.execution_id, x.partition, x.namespace_name, x.lane_id, x.execution_kind,
+  return f(x.execution_id, x.namespace_name, x.lane_id, x.execution_kind,
            x.input_payload, x.payload_encoding, x.priority, x.creator_identity,
            x.idempotency_key, x.tags, x.policy_json, x.required_capabilities, x.budget_ids,
            x.quota_policy_id, x.delay_until, x.execution_deadline_at, x.now_ms);

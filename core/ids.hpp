@@ -51,7 +51,21 @@ struct execution_id {
   static expected<execution_id> parse(std::string_view s);
   static execution_id mint(std::uint16_t partition);
   std::string tag() const { return flow_partition_tag(partition); }
+
+  // The text determines the partition, so comparing it is enough; the
+  // partition is compared too so a hand-built id never equals a parsed one
+  // it disagrees with.
+  friend bool operator==(const execution_id& a, const execution_id& b) {
+    return a.partition == b.partition && a.value == b.value;
+  }
+  friend bool operator!=(const execution_id& a, const execution_id& b) { return !(a == b); }
 };
+
+// Lets a typed id travel in actor messages (the argument structs hold one).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, execution_id& x) {
+  return f(x.partition, x.value);
+}
 
 constexpr std::size_t max_lane_id_bytes = 64;
 

@@ -73,7 +73,7 @@ struct claimed_lease {
 };
 
 struct claim_grant_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string worker_id;
   std::string worker_instance_id;
   std::string lane_id;
@@ -95,7 +95,7 @@ struct claim_grant {
 // claim_execution (a fresh attempt, the interrupted one resumed, or a
 // reclaim: the store chooses).
 struct claim_execution_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string worker_id;
   std::string worker_instance_id;
   std::string lane_id;
@@ -149,7 +149,7 @@ struct dispatch_request {
 };
 
 struct renew_lease_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   lease_fence fence;
   std::int64_t lease_ttl_ms = default_lease_ttl_ms;
   std::int64_t grace_ms = 5000;   // the lease record outlives expiry by this much
@@ -163,7 +163,7 @@ struct renew_outcome {
 };
 
 struct complete_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   lease_fence fence;
   std::string result;             // bytes; empty = none
   std::string source = "worker";  // "operator_override" allows an empty fence
@@ -174,7 +174,7 @@ struct complete_outcome {
 };
 
 struct fail_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   lease_fence fence;
   std::string failure_reason;
   std::string failure_category;
@@ -197,7 +197,7 @@ struct fail_outcome {
 };
 
 struct cancel_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string reason;
   std::string source = "operator_override"; // or lease_holder, flow_cascade, ...
   lease_fence fence;              // required for non-override sources while active
@@ -209,7 +209,7 @@ struct cancel_outcome {
 };
 
 struct replay_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string reason;
   std::string requested_by;
 };
@@ -220,19 +220,19 @@ struct replay_outcome {
 };
 
 struct change_priority_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::int32_t priority = 0;
 };
 
 struct progress_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   lease_fence fence;
   std::uint32_t pct = 0;          // 0..100
   std::string message;
 };
 
 struct revoke_lease_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string expected_lease_id;  // empty = whatever lease is current
   std::string reason = "operator_revoke";
 };

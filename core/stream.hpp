@@ -15,7 +15,7 @@ namespace ff {
 constexpr std::uint32_t default_max_frame_payload_bytes = 65'536;
 
 struct append_frame_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   lease_fence fence;              // fence.attempt_index names the attempt's stream
   std::string frame_type;         // free string, non-empty
   std::int64_t ts = 0;            // 0 = the store's clock
@@ -48,7 +48,7 @@ struct stream_frames {
 };
 
 struct read_stream_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::uint32_t attempt_index = 0;
   std::string from = "-";         // "-" or an entry id, inclusive
   std::string to = "+";           // "+" or an entry id, inclusive
@@ -59,7 +59,7 @@ struct read_stream_args {
 // A blocking XREAD on the caller's connection: run it on a backend
 // instance dedicated to tails, not on one that serves other operations.
 struct tail_stream_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::uint32_t attempt_index = 0;
   std::string after_id = "0-0";   // exclusive, concrete entry id
   std::uint32_t block_ms = 0;     // 0 = do not wait; at most 30000

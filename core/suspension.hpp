@@ -41,7 +41,7 @@ struct waitpoint_request {
 };
 
 struct suspend_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   lease_fence fence;              // mandatory
   std::string suspension_id;      // node-minted UUID
   std::string reason_code = "waiting_for_signal";
@@ -82,7 +82,7 @@ struct suspend_outcome {
 };
 
 struct create_pending_waitpoint_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   lease_fence fence;              // the current lease
   std::string waitpoint_id;       // node-minted UUID
   std::string waitpoint_key;      // empty = "wpk:<waitpoint_id>"
@@ -93,7 +93,7 @@ struct create_pending_waitpoint_args {
 // deliver_signal (buffered when the waitpoint is pending). The node verifies
 // the waitpoint token first (verify_waitpoint_token); the store does not.
 struct deliver_signal_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string waitpoint_id;
   std::string signal_id;          // client-minted UUID
   std::string signal_name;
@@ -124,7 +124,7 @@ struct deliver_signal_outcome {
 };
 
 struct list_pending_waitpoints_args {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string cursor;             // exclusive waitpoint id; empty = start
   std::uint32_t limit = 100;      // 1..1000
 };

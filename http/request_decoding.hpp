@@ -134,7 +134,7 @@ decoded<on_partition<Args>> decode_fenced(const route_params& path, const rapidj
   http_response error;
   if (!path_execution_id(path, id, error)) return failed<result>(error);
   out.partition = id.partition;
-  out.args.execution_id = std::move(id.value);
+  out.args.execution_id = std::move(id);
   return success(std::move(out));
 }
 

@@ -40,9 +40,25 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ids.hpp"
+
 namespace ff::valkey_keys {
 
 inline std::string str(std::string_view s) { return std::string(s); }
+
+// The execution id a per-execution key is built from: a typed id (its text)
+// or text already validated (an id read back from the store).
+class eid_text {
+public:
+  eid_text(const execution_id& id) : text_(id.value) {}
+  eid_text(const std::string& text) : text_(text) {}
+  eid_text(std::string_view text) : text_(text) {}
+  eid_text(const char* text) : text_(text) {}
+  operator std::string_view() const { return text_; }
+
+private:
+  std::string_view text_;
+};
 
 // "{fp:N}" of an execution id (the caller has validated the id).
 inline std::string tag_of(std::string_view execution_id) {
@@ -51,32 +67,32 @@ inline std::string tag_of(std::string_view execution_id) {
 }
 
 // --- per-execution keys (slot of E's tag) ---------------------------------
-inline std::string exec_key(std::string_view eid, std::string_view suffix) {
+inline std::string exec_key(eid_text eid, std::string_view suffix) {
   return "ff:exec:" + tag_of(eid) + ":" + str(eid) + ":" + str(suffix);
 }
-inline std::string exec_core_key(std::string_view eid) { return exec_key(eid, "core"); }
-inline std::string exec_payload_key(std::string_view eid) { return exec_key(eid, "payload"); }
-inline std::string exec_result_key(std::string_view eid) { return exec_key(eid, "result"); }
-inline std::string exec_policy_key(std::string_view eid) { return exec_key(eid, "policy"); }
-inline std::string exec_tags_key(std::string_view eid) { return exec_key(eid, "tags"); }
-inline std::string lease_current_key(std::string_view eid) { return exec_key(eid, "lease:current"); }
-inline std::string lease_history_key(std::string_view eid) { return exec_key(eid, "lease:history"); }
-inline std::string claim_grant_key(std::string_view eid) { return exec_key(eid, "claim_grant"); }
-inline std::string attempts_key(std::string_view eid) { return exec_key(eid, "attempts"); }
+inline std::string exec_core_key(eid_text eid) { return exec_key(eid, "core"); }
+inline std::string exec_payload_key(eid_text eid) { return exec_key(eid, "payload"); }
+inline std::string exec_result_key(eid_text eid) { return exec_key(eid, "result"); }
+inline std::string exec_policy_key(eid_text eid) { return exec_key(eid, "policy"); }
+inline std::string exec_tags_key(eid_text eid) { return exec_key(eid, "tags"); }
+inline std::string lease_current_key(eid_text eid) { return exec_key(eid, "lease:current"); }
+inline std::string lease_history_key(eid_text eid) { return exec_key(eid, "lease:history"); }
+inline std::string claim_grant_key(eid_text eid) { return exec_key(eid, "claim_grant"); }
+inline std::string attempts_key(eid_text eid) { return exec_key(eid, "attempts"); }
 
 // --- per-attempt keys (slot of E's tag) -----------------------------------
 // ff:attempt:T:E:I (HASH), ff:attempt:T:E:I:summary, ff:stream:T:E:I (STREAM),
 // ff:stream:T:E:I:meta.
-inline std::string attempt_key(std::string_view eid, std::uint32_t index) {
+inline std::string attempt_key(eid_text eid, std::uint32_t index) {
   return "ff:attempt:" + tag_of(eid) + ":" + str(eid) + ":" + std::to_string(index);
 }
-inline std::string attempt_summary_key(std::string_view eid, std::uint32_t index) {
+inline std::string attempt_summary_key(eid_text eid, std::uint32_t index) {
   return attempt_key(eid, index) + ":summary";
 }
-inline std::string stream_key(std::string_view eid, std::uint32_t index) {
+inline std::string stream_key(eid_text eid, std::uint32_t index) {
   return "ff:stream:" + tag_of(eid) + ":" + str(eid) + ":" + std::to_string(index);
 }
-inline std::string stream_meta_key(std::string_view eid, std::uint32_t index) {
+inline std::string stream_meta_key(eid_text eid, std::uint32_t index) {
   return stream_key(eid, index) + ":meta";
 }
 
@@ -141,13 +157,13 @@ inline std::string idempotency_key(std::string_view tag, std::string_view namesp
          str(namespace_name) + ":" + str(key);
 }
 // --- suspension, waitpoints, signals (slot of T; lua/suspension.lua) -------
-inline std::string suspension_current_key(std::string_view eid) {
+inline std::string suspension_current_key(eid_text eid) {
   return exec_key(eid, "suspension:current");
 }
 // SET of every waitpoint id ever bound to the execution.
-inline std::string exec_waitpoints_key(std::string_view eid) { return exec_key(eid, "waitpoints"); }
+inline std::string exec_waitpoints_key(eid_text eid) { return exec_key(eid, "waitpoints"); }
 // ZSET signal id -> accepted ms.
-inline std::string exec_signals_key(std::string_view eid) { return exec_key(eid, "signals"); }
+inline std::string exec_signals_key(eid_text eid) { return exec_key(eid, "signals"); }
 inline std::string waitpoint_hash_key(std::string_view tag, std::string_view waitpoint_id) {
   return "ff:wp:" + str(tag) + ":" + str(waitpoint_id);
 }
@@ -181,7 +197,7 @@ inline std::string noop_key(std::string_view tag) { return "ff:noop:" + str(tag)
 
 // The key block every lifecycle function declares, in the order the Lua
 // library checks (FF_EXEC_BLOCK in lua/helpers.lua).
-inline std::vector<std::string> exec_block_keys(std::string_view eid) {
+inline std::vector<std::string> exec_block_keys(eid_text eid) {
   const std::string tag = tag_of(eid);
   return {exec_core_key(eid),       exec_payload_key(eid),   exec_policy_key(eid),
           exec_tags_key(eid),       exec_result_key(eid),    lease_current_key(eid),

@@ -50,15 +50,6 @@ private:
   std::string bad_;
 };
 
-// Validates an execution id before its keys are built, so a malformed id
-// can never address keys outside its partition.
-inline expected<execution_id> parse_execution_id(const std::string& eid) {
-  auto parsed = execution_id::parse(eid);
-  if (!parsed)
-    return engine_error::invalid_input("invalid execution_id: " + parsed.error().text());
-  return parsed;
-}
-
 // The scanner reply of lua/scanner.lua: examined, changed, cleaned, failed,
 // next_cursor, n, n (eid, lane) pairs, then (lane, count) pairs.
 inline expected<scan_outcome> parse_scan_reply(const lua_envelope& env, std::string_view op) {

@@ -56,15 +56,6 @@ std::string json_object_of_strings(const std::map<std::string, std::string>& fie
   return out;
 }
 
-// Validates an execution id before its keys are built, so a malformed id
-// can never address keys outside its partition.
-expected<unit> check_execution_id(const std::string& eid) {
-  auto parsed = execution_id::parse(eid);
-  if (!parsed)
-    return engine_error::invalid_input("invalid execution_id: " + parsed.error().text());
-  return unit{};
-}
-
 } // namespace
 
 valkey_backend::valkey_backend(valkey_options opts) : conn_(std::move(opts)) {}
@@ -202,14 +193,8 @@ expected<unit> valkey_backend::ping() {
 
 expected<create_execution_outcome> valkey_backend::create_execution(
     const create_execution_args& a) {
-  auto parsed = execution_id::parse(a.execution_id);
-  if (!parsed)
-    return engine_error::invalid_input("invalid execution_id: " + parsed.error().text());
-  if (parsed->partition != a.partition)
-    return engine_error::invalid_input("partition_id " + std::to_string(a.partition) +
-                                       " does not match execution_id " + a.execution_id);
-  const std::string tag = parsed->tag();
-  const std::string& eid = a.execution_id;
+  const std::string tag = a.execution_id.tag();
+  const std::string& eid = a.execution_id.value;
 
   std::vector<std::string> keys = {
       k::exec_core_key(eid),
@@ -240,7 +225,7 @@ expected<create_execution_outcome> valkey_backend::create_execution(
       a.quota_policy_id,
       optional_ms(a.delay_until),
       optional_ms(a.execution_deadline_at),
-      std::to_string(a.partition),
+      std::to_string(a.execution_id.partition),
   };
   auto env = call_function(conn_, "ff_create_execution", keys, args);
   if (!env)
@@ -258,9 +243,7 @@ expected<create_execution_outcome> valkey_backend::create_execution(
   return out;
 }
 
-expected<execution_info> valkey_backend::get_execution(const std::string& eid) {
-  if (auto ok = check_execution_id(eid); !ok)
-    return std::move(ok).error();
+expected<execution_info> valkey_backend::get_execution(const execution_id& eid) {
   auto env = call_function(conn_, "ff_get_execution", {k::exec_core_key(eid)}, {},
                            call_mode::read_only);
   if (!env)
@@ -306,9 +289,7 @@ expected<execution_info> valkey_backend::get_execution(const std::string& eid) {
   return info;
 }
 
-expected<std::string> valkey_backend::get_execution_state(const std::string& eid) {
-  if (auto ok = check_execution_id(eid); !ok)
-    return std::move(ok).error();
+expected<std::string> valkey_backend::get_execution_state(const execution_id& eid) {
   auto env = call_function(conn_, "ff_get_execution_state", {k::exec_core_key(eid)}, {},
                            call_mode::read_only);
   if (!env)
@@ -326,9 +307,7 @@ expected<std::string> valkey_backend::get_execution_state(const std::string& eid
   return derive_public_state(v);
 }
 
-expected<execution_result> valkey_backend::get_execution_result(const std::string& eid) {
-  if (auto ok = check_execution_id(eid); !ok)
-    return std::move(ok).error();
+expected<execution_result> valkey_backend::get_execution_result(const execution_id& eid) {
   auto env = call_function(conn_, "ff_get_execution_result",
                            {k::exec_core_key(eid), k::exec_result_key(eid)}, {},
                            call_mode::read_only);

@@ -25,9 +25,9 @@ public:
   void drop_connection() override { conn_.disconnect(); }
 
   expected<create_execution_outcome> create_execution(const create_execution_args& args) override;
-  expected<execution_info> get_execution(const std::string& execution_id) override;
-  expected<std::string> get_execution_state(const std::string& execution_id) override;
-  expected<execution_result> get_execution_result(const std::string& execution_id) override;
+  expected<execution_info> get_execution(const execution_id& id) override;
+  expected<std::string> get_execution_state(const execution_id& id) override;
+  expected<execution_result> get_execution_result(const execution_id& id) override;
   expected<execution_page> list_executions(const list_executions_args& args) override;
 
   // valkey_lifecycle.cpp
@@ -80,7 +80,7 @@ public:
   expected<scan_outcome> expire_pending_waitpoints(const scan_args& args) override;
   expected<pending_waitpoint_page> list_pending_waitpoints(
       const list_pending_waitpoints_args& args) override;
-  expected<std::string> get_waitpoint_token(const std::string& execution_id,
+  expected<std::string> get_waitpoint_token(const execution_id& id,
                                             const std::string& waitpoint_id) override;
 
   // Library functions no production path calls, kept callable for the
@@ -93,7 +93,7 @@ public:
   expected<claimed_lease> reclaim_execution(const claim_execution_args& args);
   // ff_mark_lease_expired_if_due (the write paths and expire_leases mark
   // expired leases themselves).
-  expected<mark_expired_outcome> mark_lease_expired_if_due(const std::string& execution_id);
+  expected<mark_expired_outcome> mark_lease_expired_if_due(const execution_id& id);
   // ff_heartbeat_worker (the node refreshes a worker with register_worker).
   expected<worker_liveness> heartbeat_worker(const heartbeat_worker_args& args);
   // ff_buffer_signal_for_pending_waitpoint (deliver_signal buffers on a

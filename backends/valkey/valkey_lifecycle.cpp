@@ -12,7 +12,6 @@ namespace ff {
 
 namespace k = valkey_keys;
 using valkey_detail::field_reader;
-using valkey_detail::parse_execution_id;
 
 namespace {
 
@@ -31,11 +30,9 @@ void append_fence(std::vector<std::string>& args, const lease_fence& f) {
 
 // One FCALL on an execution's key block; ARGV[1] is the execution id.
 expected<lua_envelope> call_on_execution(redis_connection& conn, std::string_view function,
-                                         const std::string& eid,
+                                         const execution_id& eid,
                                          std::vector<std::string> args) {
-  if (auto parsed = parse_execution_id(eid); !parsed)
-    return std::move(parsed).error();
-  args.insert(args.begin(), eid);
+  args.insert(args.begin(), eid.value);
   return call_function(conn, function, k::exec_block_keys(eid), args);
 }
 
@@ -95,7 +92,7 @@ std::vector<std::string> claim_args(const claim_execution_args& a) {
                                            : std::to_string(a.default_max_reclaim_count)};
 }
 
-expected<claim_grant> parse_grant(const lua_envelope& env, const std::string& eid,
+expected<claim_grant> parse_grant(const lua_envelope& env, const execution_id& eid,
                                   std::string_view op) {
   field_reader r(env, std::string(op));
   claim_grant g;
@@ -104,7 +101,7 @@ expected<claim_grant> parse_grant(const lua_envelope& env, const std::string& ei
   g.lane_id = r.text(2);
   if (!r.ok())
     return r.error();
-  g.partition_key = k::tag_of(eid);
+  g.partition_key = k::tag_of(eid.value);
   g.grant_key = k::claim_grant_key(eid);
   return g;
 }
@@ -318,10 +315,8 @@ expected<revoke_outcome> valkey_backend::revoke_lease(const revoke_lease_args& a
 }
 
 expected<reclaim_grant_outcome> valkey_backend::issue_reclaim_grant(const claim_grant_args& a) {
-  if (auto parsed = parse_execution_id(a.execution_id); !parsed)
-    return std::move(parsed).error();
   auto args = grant_args(a);
-  args.insert(args.begin(), a.execution_id);
+  args.insert(args.begin(), a.execution_id.value);
   // Raw: two rejections are outcomes of this operation, not errors.
   auto env = call_function_raw(conn_, "ff_issue_reclaim_grant",
                                k::exec_block_keys(a.execution_id), args);
@@ -366,8 +361,8 @@ expected<claimed_lease> valkey_backend::reclaim_execution(const claim_execution_
 }
 
 expected<mark_expired_outcome> valkey_backend::mark_lease_expired_if_due(
-    const std::string& execution_id) {
-  auto env = call_on_execution(conn_, "ff_mark_lease_expired_if_due", execution_id, {});
+    const execution_id& id) {
+  auto env = call_on_execution(conn_, "ff_mark_lease_expired_if_due", id, {});
   if (!env)
     return std::move(env).error();
   return mark_expired_outcome{env->field(0)};

@@ -14,7 +14,6 @@ namespace ff {
 
 namespace k = valkey_keys;
 using valkey_detail::field_reader;
-using valkey_detail::parse_execution_id;
 
 namespace {
 
@@ -67,11 +66,9 @@ bool is_concrete_entry_id(const std::string& id) {
 } // namespace
 
 expected<append_frame_outcome> valkey_backend::append_frame(const append_frame_args& a) {
-  if (auto parsed = parse_execution_id(a.execution_id); !parsed)
-    return std::move(parsed).error();
   if (a.fence.empty())
     return classify_store_error("fence_required", "");
-  const auto& eid = a.execution_id;
+  const std::string& eid = a.execution_id.value;
   const std::uint32_t idx = a.fence.attempt_index;
   std::vector<std::string> keys = {k::exec_core_key(eid), k::exec_policy_key(eid),
                                    k::stream_key(eid, idx), k::stream_meta_key(eid, idx),
@@ -106,9 +103,7 @@ expected<append_frame_outcome> valkey_backend::append_frame(const append_frame_a
 }
 
 expected<stream_frames> valkey_backend::read_attempt_stream(const read_stream_args& a) {
-  if (auto parsed = parse_execution_id(a.execution_id); !parsed)
-    return std::move(parsed).error();
-  const auto& eid = a.execution_id;
+  const std::string& eid = a.execution_id.value;
   std::vector<std::string> keys = {k::exec_core_key(eid), k::stream_key(eid, a.attempt_index),
                                    k::stream_meta_key(eid, a.attempt_index)};
   std::vector<std::string> args = {eid,
@@ -136,8 +131,6 @@ expected<stream_frames> valkey_backend::read_attempt_stream(const read_stream_ar
 }
 
 expected<stream_frames> valkey_backend::tail_attempt_stream(const tail_stream_args& a) {
-  if (auto parsed = parse_execution_id(a.execution_id); !parsed)
-    return std::move(parsed).error();
   if (a.block_ms > max_tail_block_ms)
     return engine_error::invalid_input("block_ms exceeds 30000ms ceiling");
   if (a.count == 0 || a.count > max_stream_count)
@@ -146,7 +139,7 @@ expected<stream_frames> valkey_backend::tail_attempt_stream(const tail_stream_ar
     return engine_error::invalid_input(
         "after: XREAD cursor must be a concrete entry id; pass '0-0' to start from the "
         "beginning");
-  const auto& eid = a.execution_id;
+  const std::string& eid = a.execution_id.value;
   const std::string stream = k::stream_key(eid, a.attempt_index);
   const std::string meta = k::stream_meta_key(eid, a.attempt_index);
   const std::string count = std::to_string(a.count);

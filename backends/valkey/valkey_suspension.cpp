@@ -13,17 +13,14 @@ namespace ff {
 
 namespace k = valkey_keys;
 using valkey_detail::field_reader;
-using valkey_detail::parse_execution_id;
 
 namespace {
 
 // One FCALL on an execution's key block; ARGV[1] is the execution id.
 expected<lua_envelope> call_on_execution(redis_connection& conn, std::string_view function,
-                                         const std::string& eid, std::vector<std::string> args,
+                                         const execution_id& eid, std::vector<std::string> args,
                                          call_mode mode = call_mode::read_write) {
-  if (auto parsed = parse_execution_id(eid); !parsed)
-    return std::move(parsed).error();
-  args.insert(args.begin(), eid);
+  args.insert(args.begin(), eid.value);
   return call_function(conn, function, k::exec_block_keys(eid), args, mode);
 }
 
@@ -319,15 +316,13 @@ expected<pending_waitpoint_page> valkey_backend::list_pending_waitpoints(
   return page;
 }
 
-expected<std::string> valkey_backend::get_waitpoint_token(const std::string& execution_id,
+expected<std::string> valkey_backend::get_waitpoint_token(const execution_id& id,
                                                           const std::string& waitpoint_id) {
-  if (auto parsed = parse_execution_id(execution_id); !parsed)
-    return std::move(parsed).error();
   if (auto ok = check_uuid(waitpoint_id, "waitpoint_id"); !ok)
     return std::move(ok).error();
   auto env = call_function(conn_, "ff_get_waitpoint_token",
-                           {k::waitpoint_hash_key(k::tag_of(execution_id), waitpoint_id)},
-                           {execution_id, waitpoint_id}, call_mode::read_only);
+                           {k::waitpoint_hash_key(k::tag_of(id.value), waitpoint_id)},
+                           {id.value, waitpoint_id}, call_mode::read_only);
   if (!env)
     return std::move(env).error();
   if (env->status == "NOT_FOUND")

@@ -26,7 +26,7 @@ decoded<on_partition<claim_execution_args>> decode_claim_execution(const route_p
   if (auto p = ttl_range_problem("lease_ttl_ms", ttl); !p.empty())
     return failed<result>(bad_request(p));
   a.lease_ttl_ms = static_cast<std::int64_t>(ttl);
-  a.execution_id = id.value;
+  a.execution_id = id;
   out.partition = id.partition;
   return success(std::move(out));
 }

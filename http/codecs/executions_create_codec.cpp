@@ -357,8 +357,7 @@ create_decode_result decode_create_execution(const rapidjson::Value& body,
                                                : random_partition(options.flow_partitions);
     parsed_id = execution_id::mint(p);
   }
-  args.execution_id = parsed_id->value;
-  args.partition = parsed_id->partition;
+  args.execution_id = *parsed_id;
 
   std::optional<std::int32_t> policy_priority;
   if (policy) {

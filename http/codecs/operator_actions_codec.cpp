@@ -50,7 +50,7 @@ decoded<on_partition<cancel_args>> decode_cancel(const route_params& path,
   http_response error;
   if (!path_execution_id_matching(path, body_id, id, error)) return failed<result>(error);
   if (a.source.empty()) a.source = "operator_override";
-  a.execution_id = id.value;
+  a.execution_id = id;
   out.partition = id.partition;
   return success(std::move(out));
 }
@@ -66,7 +66,7 @@ decoded<on_partition<change_priority_args>> decode_change_priority(const route_p
   http_response error;
   if (!path_execution_id(path, id, error)) return failed<result>(error);
   out.args.priority = std::clamp(out.args.priority, min_priority, max_priority);
-  out.args.execution_id = id.value;
+  out.args.execution_id = id;
   out.partition = id.partition;
   return success(std::move(out));
 }
@@ -99,7 +99,7 @@ decoded<on_partition<claim_grant_args>> decode_reclaim(const route_params& path,
   if (!csv) return failed<result>(error_response(csv.error()));
   a.worker_capabilities = std::move(*csv);
   a.grant_ttl_ms = static_cast<std::int64_t>(grant_ttl);
-  a.execution_id = id.value;
+  a.execution_id = id;
   out.partition = id.partition;
   return success(std::move(out));
 }

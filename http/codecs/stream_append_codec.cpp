@@ -11,7 +11,7 @@ decoded<on_partition<std::vector<append_frame_args>>> decode_append_frames(
   using result = on_partition<std::vector<append_frame_args>>;
   // One fenced template, then one copy per frame.
   struct batch {
-    std::string execution_id;
+    ff::execution_id execution_id;
     lease_fence fence;
     std::vector<append_frame_args> frames;
   };

@@ -87,7 +87,7 @@ decoded<on_partition<read_stream_args>> decode_read_stream(const route_params& p
 
   execution_id id;
   if (!path_execution_id(path, id, error)) return failed<result>(error);
-  a.execution_id = id.value;
+  a.execution_id = id;
   out.partition = id.partition;
   decoded<result> d;
   d.args = std::move(out);
@@ -130,7 +130,7 @@ decoded<on_partition<tail_stream_args>> decode_tail_stream(const route_params& p
 
   execution_id id;
   if (!path_execution_id(path, id, error)) return failed<result>(error);
-  a.execution_id = id.value;
+  a.execution_id = id;
   out.partition = id.partition;
   decoded<result> d;
   d.args = std::move(out);

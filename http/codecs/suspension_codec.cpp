@@ -144,7 +144,7 @@ decoded<on_partition<signal_request>> decode_signal(const route_params& path,
   execution_id id;
   http_response error;
   if (!path_execution_id_matching(path, body_id, id, error)) return failed<result>(error);
-  a.execution_id = id.value;
+  a.execution_id = id;
   out.partition = id.partition;
   return success(std::move(out));
 }
@@ -166,7 +166,7 @@ decoded<on_partition<list_pending_waitpoints_args>> decode_list_pending_waitpoin
   }
   result out;
   out.partition = id.partition;
-  out.args.execution_id = id.value;
+  out.args.execution_id = id;
   out.args.limit = default_pending_waitpoints_page;
   if (limit) {
     std::uint64_t n = 0;
@@ -196,7 +196,7 @@ decoded<on_partition<token_lookup>> decode_token_lookup(const route_params& path
   if (!wp) return failed<result>(bad_request("waitpoint_id: expected a UUID"));
   result out;
   out.partition = id.partition;
-  out.args.execution_id = id.value;
+  out.args.execution_id = id;
   out.args.waitpoint_id = wp->str();
   return success(std::move(out));
 }

@@ -51,7 +51,7 @@ decoded<on_partition<list_pending_waitpoints_args>> decode_list_pending_waitpoin
 // GET /v1/executions/{id}/waitpoints/{waitpoint_id}/token: path id, then
 // the waitpoint UUID (400 `waitpoint_id: <reason>`).
 struct token_lookup {
-  std::string execution_id;
+  ff::execution_id execution_id;
   std::string waitpoint_id;
 };
 decoded<on_partition<token_lookup>> decode_token_lookup(const route_params& path);

@@ -20,7 +20,7 @@ void handle_create_execution(request_context& ctx) {
   auto decoded = decode_create_execution(doc, options);
   if (!decoded.args) return ctx.reply.send(std::move(decoded.error));
 
-  auto partition = decoded.args->partition;
+  auto partition = decoded.args->execution_id.partition;
   ctx.gateway.call<ops::create_execution>(
       partition, std::move(*decoded.args),
       reply_on_strand<create_execution_outcome>(ctx.reply, [](expected<create_execution_outcome> r) {

@@ -14,7 +14,7 @@ void handle_get_execution(request_context& ctx) {
   if (!path_execution_id(ctx, id)) return;
   std::string eid = id.value;
   ctx.gateway.call<ops::get_execution>(
-      id.partition, id.value,
+      id.partition, id,
       reply_on_strand<execution_info>(ctx.reply, [eid](expected<execution_info> r) {
         if (!r) return read_error_response(r.error(), "execution not found: " + eid);
         return http_response::json(200, encode_execution_info(*r));
@@ -26,7 +26,7 @@ void handle_get_execution_state(request_context& ctx) {
   if (!path_execution_id(ctx, id)) return;
   std::string eid = id.value;
   ctx.gateway.call<ops::get_execution_state>(
-      id.partition, id.value,
+      id.partition, id,
       reply_on_strand<std::string>(ctx.reply, [eid](expected<std::string> r) {
         if (!r) return read_error_response(r.error(), "execution not found: " + eid);
         return http_response::json(200, encode_execution_state(*r));
@@ -38,7 +38,7 @@ void handle_get_execution_result(request_context& ctx) {
   if (!path_execution_id(ctx, id)) return;
   std::string eid = id.value;
   ctx.gateway.call<ops::get_execution_result>(
-      id.partition, id.value,
+      id.partition, id,
       reply_on_strand<execution_result>(ctx.reply, [eid](expected<execution_result> r) {
         std::string missing = "execution result not found: " + eid;
         if (!r) return read_error_response(r.error(), missing);

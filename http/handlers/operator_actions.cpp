@@ -15,7 +15,7 @@ void handle_cancel_execution(request_context& ctx) {
   if (!parse_json_body(ctx.request, doc, error)) return ctx.reply.send(std::move(error));
   auto d = decode_cancel(ctx.params, doc);
   if (!d) return ctx.reply.send(std::move(d.error));
-  std::string eid = d.args->args.execution_id;
+  std::string eid = d.args->args.execution_id.value;
   ctx.gateway.call<ops::cancel_execution>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<cancel_outcome>(ctx.reply, [eid](expected<cancel_outcome> r) {
@@ -30,7 +30,7 @@ void handle_change_priority(request_context& ctx) {
   if (!parse_json_body(ctx.request, doc, error)) return ctx.reply.send(std::move(error));
   auto d = decode_change_priority(ctx.params, doc);
   if (!d) return ctx.reply.send(std::move(d.error));
-  std::string eid = d.args->args.execution_id;
+  std::string eid = d.args->args.execution_id.value;
   ctx.gateway.call<ops::change_priority>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<std::int32_t>(ctx.reply, [eid](expected<std::int32_t> r) {
@@ -44,7 +44,7 @@ void handle_replay_execution(request_context& ctx) {
   execution_id id;
   if (!path_execution_id(ctx, id)) return;
   replay_args args;
-  args.execution_id = id.value;
+  args.execution_id = id;
   args.reason = "operator_replay";
   args.requested_by = "operator";
   ctx.gateway.call<ops::replay_execution>(
@@ -60,7 +60,7 @@ void handle_revoke_lease(request_context& ctx) {
   execution_id id;
   if (!path_execution_id(ctx, id)) return;
   revoke_lease_args args;
-  args.execution_id = id.value;
+  args.execution_id = id;
   ctx.gateway.call<ops::revoke_lease>(
       id.partition, std::move(args),
       reply_on_strand<revoke_outcome>(ctx.reply, [](expected<revoke_outcome> r) {
@@ -75,7 +75,7 @@ void handle_reclaim_execution(request_context& ctx) {
   if (!parse_json_body(ctx.request, doc, error)) return ctx.reply.send(std::move(error));
   auto d = decode_reclaim(ctx.params, doc);
   if (!d) return ctx.reply.send(std::move(d.error));
-  std::string eid = d.args->args.execution_id;
+  std::string eid = d.args->args.execution_id.value;
   ctx.gateway.call<ops::issue_reclaim_grant>(
       d.args->partition, std::move(d.args->args),
       reply_on_strand<reclaim_grant_outcome>(ctx.reply, [eid](expected<reclaim_grant_outcome> r) {

@@ -333,8 +333,8 @@ public:
 
   // Creates an execution through its partition actor (which tells the lane)
   // and runs until it is stored; returns its id.
-  std::string create(std::uint16_t p, const std::string& lane = "default",
-                     const std::string& caps = "", std::int64_t delay_until = 0) {
+  execution_id create(std::uint16_t p, const std::string& lane = "default",
+                      const std::string& caps = "", std::int64_t delay_until = 0) {
     auto args = sample_create_args(p, lane);
     args.required_capabilities = caps;
     args.delay_until = delay_until;
@@ -348,7 +348,7 @@ public:
   }
 
   // The same, straight into the store: no actor hears of it.
-  std::string create_in_store(std::uint16_t p, const std::string& lane = "default") {
+  execution_id create_in_store(std::uint16_t p, const std::string& lane = "default") {
     auto args = sample_create_args(p, lane);
     auto r = store.backend->create_execution(args);
     REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));

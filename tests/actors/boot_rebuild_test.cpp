@@ -97,8 +97,8 @@ TEST_CASE("boot rebuilds the lanes' ready sets from the store") {
   auto from_gpu = rig.ask(rig.lanes->get("gpu"), lane_dispatch<ops::acquire_next_in_lane>{
                                                    claim_request("gpu", 0, "gpu", "g1")});
   rig.run();
-  CHECK(acquired(from_default).lease.execution_id == in_default.execution_id);
-  CHECK(acquired(from_gpu).lease.execution_id == in_gpu.execution_id);
+  CHECK(acquired(from_default).lease.execution_id == in_default.execution_id.value);
+  CHECK(acquired(from_gpu).lease.execution_id == in_gpu.execution_id.value);
   CHECK(rig.inline_metrics.calls("ff_acquire_next_in_lane") == 2);
 
   // Each lane heard only of the partition that had its work: the next

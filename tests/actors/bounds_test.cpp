@@ -87,7 +87,7 @@ TEST_CASE("scanner batches have a bound of their own") {
   check_exhausted(batches[16], "partition_background", 16);
 
   // Requests are not refused by a full background queue.
-  auto request = rig.ask(p0, operation<ops::get_execution_state>{execution_id::mint(0).value});
+  auto request = rig.ask(p0, operation<ops::get_execution_state>{execution_id::mint(0)});
   rig.run_except(b0);
   CHECK_FALSE(request->arrived());
   rig.run();
@@ -123,7 +123,7 @@ TEST_CASE("a lane refuses claims over its bound, counting claims in flight and p
   rig.run();
   std::vector<std::string> got{acquired(c1).lease.execution_id, acquired(c2).lease.execution_id};
   std::sort(got.begin(), got.end());
-  std::vector<std::string> want{first_eid, second_eid};
+  std::vector<std::string> want{first_eid.value, second_eid.value};
   std::sort(want.begin(), want.end());
   CHECK(got == want);
 
@@ -161,7 +161,7 @@ TEST_CASE("a claim skips a saturated partition instead of failing") {
   rig.run_except(b0);
   const auto& got = acquired(claim);
   CHECK(got.acquired);
-  CHECK(got.lease.execution_id == free_eid);
+  CHECK(got.lease.execution_id == free_eid.value);
   CHECK(rig.metrics.rejected("partition") == 1);
   rig.run();
   CHECK(blocker->value->ok);

@@ -33,7 +33,7 @@ TEST_CASE("a parked claim is answered as soon as a partition reports new work") 
   auto eid = rig.create(1);
   const auto& got = acquired(claim);
   CHECK(got.acquired);
-  CHECK(got.lease.execution_id == eid);
+  CHECK(got.lease.execution_id == eid.value);
   CHECK(got.lease.lane_id == "default");
   CHECK(rig.metrics.parked("default") == 0);
   CHECK(rig.metrics.calls(acquire_fn) == 1);
@@ -99,13 +99,13 @@ TEST_CASE("a claim does not ask a partition again until it reports new work") {
   auto plain = rig.create(0);
   const auto& got = acquired(claim);
   REQUIRE(got.acquired);
-  CHECK(got.lease.execution_id == plain);
+  CHECK(got.lease.execution_id == plain.value);
   CHECK(rig.metrics.calls(acquire_fn) == 2);
 
   // The gpu work is still there for a capable worker.
   auto gpu = rig.acquire(claim_request("default", 0, "gpu", "g1"));
   rig.run();
-  CHECK(acquired(gpu).lease.execution_id == gpu_only);
+  CHECK(acquired(gpu).lease.execution_id == gpu_only.value);
 }
 
 // The stale-answer guard (lane_actor.cpp, on_answer): an answer "nothing
@@ -145,14 +145,14 @@ TEST_CASE("an answer older than the partition's last report keeps it ready") {
   caf::anon_send(lane, ready_atom::value, std::uint16_t{0});
   rig.run_only(lane);
   rig.run();
-  CHECK(acquired(claim).lease.execution_id == first);
+  CHECK(acquired(claim).lease.execution_id == first.value);
 
   // The partition is still ready: the next claim gets the new work.
   auto next = rig.acquire(claim_request());
   rig.run();
   const auto& got = acquired(next);
   CHECK(got.acquired);
-  CHECK(got.lease.execution_id == second);
+  CHECK(got.lease.execution_id == second.value);
 }
 
 TEST_CASE("a parked claim ends with no work when its wait is over") {
@@ -175,7 +175,7 @@ TEST_CASE("a parked claim ends with no work when its wait is over") {
   auto eid = rig.create(2);
   auto next = rig.acquire(claim_request());
   rig.run();
-  CHECK(acquired(next).lease.execution_id == eid);
+  CHECK(acquired(next).lease.execution_id == eid.value);
 }
 
 TEST_CASE("a scanner batch that makes work eligible wakes a parked claim") {
@@ -197,7 +197,7 @@ TEST_CASE("a scanner batch that makes work eligible wakes a parked claim") {
   REQUIRE(batch->value);
   REQUIRE(batch->value->ok);
   CHECK(batch->value->value.changed == 1);
-  CHECK(acquired(claim).lease.execution_id == delayed);
+  CHECK(acquired(claim).lease.execution_id == delayed.value);
 }
 
 // Shutdown (actor_runtime::begin_shutdown) sends drain_atom to every lane:

@@ -99,7 +99,7 @@ TEST_CASE("the field-count probe and the member counter agree on known structs")
   static_assert(field_count<engine_error>() == 6);
   static_assert(field_count<reply<acquire_outcome>>() == 3);
   static_assert(field_count<operation<ops::ping>>() == 1);
-  static_assert(field_count<create_execution_args>() == 18);
+  static_assert(field_count<create_execution_args>() == 17);
   lease_fence fence;
   member_counter counter;
   CHECK(inspect(counter, fence) == 4);

@@ -100,10 +100,9 @@ struct running_node {
     caf::anon_send_exit(handle, caf::exit_reason::kill);
   }
 
-  std::string create() {
+  execution_id create() {
     create_execution_args a;
-    a.execution_id = execution_id::mint(1).value;
-    a.partition = 1;
+    a.execution_id = execution_id::mint(1);
     a.namespace_name = "tenant-a";
     a.lane_id = "default";
     a.execution_kind = "send_email";
@@ -185,7 +184,7 @@ TEST_CASE("the node replaces each kind of child that dies and keeps serving") {
       return got.has_value() && got->acquired;
     }));
     REQUIRE(got.has_value());
-    CHECK(got->lease.execution_id == eid);
+    CHECK(got->lease.execution_id == eid.value);
   }
   SUBCASE("rotation coordinator") {
     kill_and_see_replaced(node, [](const supervised_children& c) {

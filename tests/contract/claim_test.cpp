@@ -17,7 +17,7 @@ CONTRACT_TEST("happy path: create, acquire, renew, frames, complete, read stream
   a.tags = {{"app.team", "payments"}};
   a.policy_json = R"({"max_replay_count":3})";
   REQUIRE(fx.backend->create_execution(a).has_value());
-  const std::string& eid = a.execution_id;
+  const auto& eid = a.execution_id;
 
   auto req = acquire_request(7, "default", "w1", "", 30'000);
   const std::int64_t before = now_ms();
@@ -28,7 +28,7 @@ CONTRACT_TEST("happy path: create, acquire, renew, frames, complete, read stream
   CHECK(got->eligible_remaining == 0);
   CHECK(got->skipped_capability == 0);
   const claimed_lease& l = got->lease;
-  CHECK(l.execution_id == eid);
+  CHECK(l.execution_id == eid.value);
   CHECK(l.attempt_index == 0);
   CHECK(l.attempt_id == req.attempt_id);
   CHECK(l.attempt_type == attempt_kind::initial);
@@ -112,8 +112,8 @@ CONTRACT_TEST("happy path: create, acquire, renew, frames, complete, read stream
 }
 
 CONTRACT_TEST("grant_next_in_lane grants the head the worker can run, then the grant is claimed") {
-  const std::string needs_gpu = create(fx, 3, "default", "{}", 9, "gpu");
-  const std::string plain = create(fx, 3, "default", "{}", 1);
+  const auto needs_gpu = create(fx, 3, "default", "{}", 9, "gpu");
+  const auto plain = create(fx, 3, "default", "{}", 1);
 
   auto req = acquire_request(3, "default", "cpu-1", "linux");
   req.grant_ttl_ms = 4000;
@@ -121,7 +121,7 @@ CONTRACT_TEST("grant_next_in_lane grants the head the worker can run, then the g
   auto first = fx.backend->grant_next_in_lane(req);
   REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.error().text()));
   REQUIRE(first->granted);
-  CHECK(first->grant.execution_id == plain);
+  CHECK(first->grant.execution_id == plain.value);
   CHECK(first->grant.partition_key == "{fp:3}");
   CHECK_FALSE(first->grant.grant_key.empty());
   CHECK(first->grant.lane_id == "default");
@@ -137,7 +137,7 @@ CONTRACT_TEST("grant_next_in_lane grants the head the worker can run, then the g
 
   auto lease = fx.backend->claim_execution(claim_request(plain, "cpu-1"));
   REQUIRE_MESSAGE(lease.has_value(), (lease ? "" : lease.error().text()));
-  CHECK(lease->execution_id == plain);
+  CHECK(lease->execution_id == plain.value);
   CHECK(lease->attempt_type == attempt_kind::initial);
   CHECK(public_state_of(fx, plain) == "active");
 
@@ -145,7 +145,7 @@ CONTRACT_TEST("grant_next_in_lane grants the head the worker can run, then the g
   auto capable = fx.backend->grant_next_in_lane(gpu);
   REQUIRE(capable.has_value());
   REQUIRE(capable->granted);
-  CHECK(capable->grant.execution_id == needs_gpu);
+  CHECK(capable->grant.execution_id == needs_gpu.value);
 
   auto empty_lane = fx.backend->grant_next_in_lane(acquire_request(3, "other", "cpu-1"));
   REQUIRE(empty_lane.has_value());
@@ -160,13 +160,13 @@ CONTRACT_TEST("grant_next_in_lane grants the head the worker can run, then the g
 }
 
 CONTRACT_TEST("a grant is claimed by its worker only, once; it keeps acquire away") {
-  const std::string eid = create(fx, 9);
+  const auto eid = create(fx, 9);
   auto req = acquire_request(9, "default", "a-1");
   req.grant_ttl_ms = 5000;
   auto granted = fx.backend->grant_next_in_lane(req);
   REQUIRE(granted.has_value());
   REQUIRE(granted->granted);
-  REQUIRE(granted->grant.execution_id == eid);
+  REQUIRE(granted->grant.execution_id == eid.value);
 
   auto wrong = fx.backend->claim_execution(claim_request(eid, "b-1"));
   CHECK(error_code(wrong) == "invalid_claim_grant");
@@ -194,40 +194,40 @@ CONTRACT_TEST("a grant is claimed by its worker only, once; it keeps acquire awa
 }
 
 CONTRACT_TEST("acquire follows priority, then creation order within a lane") {
-  const std::string low = create(fx, 7, "default", "{}", 1);
-  const std::string first_high = create(fx, 7, "default", "{}", 5);
+  const auto low = create(fx, 7, "default", "{}", 1);
+  const auto first_high = create(fx, 7, "default", "{}", 5);
   // Creation order is by created_at (ms): keep the two apart.
   std::this_thread::sleep_for(std::chrono::milliseconds(3));
-  const std::string second_high = create(fx, 7, "default", "{}", 5);
+  const auto second_high = create(fx, 7, "default", "{}", 5);
   REQUIRE(info_of(fx, first_high).created_at < info_of(fx, second_high).created_at);
-  const std::string other_lane = create(fx, 7, "gpu", "{}", 9000);
+  const auto other_lane = create(fx, 7, "gpu", "{}", 9000);
 
   auto a1 = acquire(fx, 7, "default", "w1");
   REQUIRE(a1.acquired);
-  CHECK(a1.lease.execution_id == first_high);
+  CHECK(a1.lease.execution_id == first_high.value);
   CHECK(a1.eligible_remaining == 2);
   auto a2 = acquire(fx, 7, "default", "w1");
   REQUIRE(a2.acquired);
-  CHECK(a2.lease.execution_id == second_high);
+  CHECK(a2.lease.execution_id == second_high.value);
   auto a3 = acquire(fx, 7, "default", "w1");
   REQUIRE(a3.acquired);
-  CHECK(a3.lease.execution_id == low);
+  CHECK(a3.lease.execution_id == low.value);
   CHECK(a3.eligible_remaining == 0);
   CHECK_FALSE(acquire(fx, 7, "default", "w1").acquired);
   // Another partition's queue of the same lane is a different queue.
   CHECK_FALSE(acquire(fx, 8, "gpu", "w1").acquired);
   auto g = acquire(fx, 7, "gpu", "w1");
   REQUIRE(g.acquired);
-  CHECK(g.lease.execution_id == other_lane);
+  CHECK(g.lease.execution_id == other_lane.value);
 }
 
 CONTRACT_TEST("a capability mismatch is skipped and counted; a capable worker gets it") {
-  const std::string needs_gpu = create(fx, 7, "default", "{}", 5, "cuda,gpu");
-  const std::string plain = create(fx, 7, "default", "{}", 0);
+  const auto needs_gpu = create(fx, 7, "default", "{}", 5, "cuda,gpu");
+  const auto plain = create(fx, 7, "default", "{}", 0);
 
   auto first = acquire(fx, 7, "default", "cpu-1", "linux");
   REQUIRE(first.acquired);
-  CHECK(first.lease.execution_id == plain);
+  CHECK(first.lease.execution_id == plain.value);
   CHECK(first.skipped_capability == 1);
   CHECK(first.eligible_remaining == 1);
 
@@ -240,7 +240,7 @@ CONTRACT_TEST("a capability mismatch is skipped and counted; a capable worker ge
 
   auto capable = acquire(fx, 7, "default", "gpu-1", "cuda,gpu,linux");
   REQUIRE(capable.acquired);
-  CHECK(capable.lease.execution_id == needs_gpu);
+  CHECK(capable.lease.execution_id == needs_gpu.value);
   CHECK(capable.skipped_capability == 0);
 }
 
@@ -257,8 +257,8 @@ CONTRACT_TEST("acquire rejects bad input") {
 }
 
 CONTRACT_TEST("change_priority re-orders an eligible execution and refuses others") {
-  const std::string a = create(fx, 7, "default", "{}", 1);
-  const std::string b = create(fx, 7, "default", "{}", 5);
+  const auto a = create(fx, 7, "default", "{}", 1);
+  const auto b = create(fx, 7, "default", "{}", 5);
 
   change_priority_args p;
   p.execution_id = a;
@@ -277,21 +277,21 @@ CONTRACT_TEST("change_priority re-orders an eligible execution and refuses other
   // Created with the lower priority, `a` now comes first.
   auto first = acquire(fx, 7, "default", "w1");
   REQUIRE(first.acquired);
-  CHECK(first.lease.execution_id == a);
+  CHECK(first.lease.execution_id == a.value);
   p.priority = 1;
   auto refused = fx.backend->change_priority(p);
   CHECK(error_code(refused) == "execution_not_eligible");
   CHECK(info_of(fx, a).priority == 9000);
   auto second = acquire(fx, 7, "default", "w1");
   REQUIRE(second.acquired);
-  CHECK(second.lease.execution_id == b);
+  CHECK(second.lease.execution_id == b.value);
 
-  p.execution_id = execution_id::mint(7).value;
+  p.execution_id = execution_id::mint(7);
   CHECK(error_code(fx.backend->change_priority(p)) == "execution_not_found");
 }
 
 CONTRACT_TEST("update_progress writes progress under a valid fence only") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   CHECK(info_of(fx, eid).progress_pct == -1);
 
@@ -322,7 +322,7 @@ CONTRACT_TEST("update_progress writes progress under a valid fence only") {
 }
 
 CONTRACT_TEST("an interrupted attempt is resumed, by grant and claim or by acquire") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l0 = acquire_lease(fx, eid);
 
   // Suspended, then resumed by a signal: runnable, the attempt interrupted.
@@ -338,7 +338,7 @@ CONTRACT_TEST("an interrupted attempt is resumed, by grant and claim or by acqui
   auto granted = fx.backend->grant_next_in_lane(req);
   REQUIRE(granted.has_value());
   REQUIRE(granted->granted);
-  REQUIRE(granted->grant.execution_id == eid);
+  REQUIRE(granted->grant.execution_id == eid.value);
   auto c = claim_request(eid, "a-1");
   auto resumed = fx.backend->claim_execution(c);
   REQUIRE_MESSAGE(resumed.has_value(), (resumed ? "" : resumed.error().text()));

@@ -12,7 +12,7 @@ using namespace ff;
 using namespace ff::test;
 
 CONTRACT_TEST("an expired lease is requeued and reacquired as a new attempt; the old holder is stale") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto first = acquire_lease(fx, eid, "w1", 1000);
 
   auto early = fx.backend->expire_leases(scan(7, first.lease_expires_at - 1));
@@ -27,7 +27,7 @@ CONTRACT_TEST("an expired lease is requeued and reacquired as a new attempt; the
   CHECK(expired->changed == 1);
   CHECK(expired->failed == 0);
   REQUIRE(expired->became_eligible.size() == 1);
-  CHECK(expired->became_eligible[0].execution_id == eid);
+  CHECK(expired->became_eligible[0].execution_id == eid.value);
   CHECK(expired->became_eligible[0].lane_id == "default");
   auto info = info_of(fx, eid);
   CHECK(info.state.lifecycle_phase == "active");
@@ -47,7 +47,7 @@ CONTRACT_TEST("an expired lease is requeued and reacquired as a new attempt; the
 
   auto second = acquire(fx, 7, "default", "w2");
   REQUIRE(second.acquired);
-  CHECK(second.lease.execution_id == eid);
+  CHECK(second.lease.execution_id == eid.value);
   CHECK(second.lease.attempt_type == attempt_kind::reclaim);
   CHECK(second.lease.attempt_index == 1);
   CHECK(second.lease.lease_epoch == 2);
@@ -80,7 +80,7 @@ CONTRACT_TEST("an expired lease is requeued and reacquired as a new attempt; the
 }
 
 CONTRACT_TEST("a write path finds a lease past its expiry and marks it") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid, "w1", 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   renew_lease_args renew;
@@ -91,12 +91,12 @@ CONTRACT_TEST("a write path finds a lease past its expiry and marks it") {
   // Requeued: the next acquire reclaims it.
   auto next = acquire(fx, 7, "default", "w2");
   REQUIRE(next.acquired);
-  CHECK(next.lease.execution_id == eid);
+  CHECK(next.lease.execution_id == eid.value);
   CHECK(next.lease.attempt_type == attempt_kind::reclaim);
 }
 
 CONTRACT_TEST("revoke_lease: revoked once, requeued, the holder is refused") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
   revoke_lease_args r;
@@ -125,11 +125,11 @@ CONTRACT_TEST("revoke_lease: revoked once, requeued, the holder is refused") {
 
   auto next = acquire(fx, 7, "default", "w2");
   REQUIRE(next.acquired);
-  CHECK(next.lease.execution_id == eid);
+  CHECK(next.lease.execution_id == eid.value);
   CHECK(next.lease.attempt_type == attempt_kind::reclaim);
   CHECK(info_of(fx, eid).state.ownership_state == "leased");
 
-  const std::string waiting = create(fx, 7);
+  const auto waiting = create(fx, 7);
   revoke_lease_args w;
   w.execution_id = waiting;
   auto none = fx.backend->revoke_lease(w);
@@ -138,7 +138,7 @@ CONTRACT_TEST("revoke_lease: revoked once, requeued, the holder is refused") {
 }
 
 CONTRACT_TEST("a reclaim grant is consumed by claim_execution as a reclaim") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid, "w1", 1000);
 
   claim_grant_args g;
@@ -156,7 +156,7 @@ CONTRACT_TEST("a reclaim grant is consumed by claim_execution as a reclaim") {
   auto granted = fx.backend->issue_reclaim_grant(g);
   REQUIRE_MESSAGE(granted.has_value(), (granted ? "" : granted.error().text()));
   CHECK(granted->status == reclaim_grant_status::granted);
-  CHECK(granted->grant.execution_id == eid);
+  CHECK(granted->grant.execution_id == eid.value);
   CHECK(granted->grant.partition_key == "{fp:7}");
   CHECK(granted->grant.lane_id == "default");
   CHECK(granted->grant.expires_at_ms > now_ms());
@@ -183,7 +183,7 @@ CONTRACT_TEST("a reclaim grant is consumed by claim_execution as a reclaim") {
   CHECK(read_stream(fx, eid).closed_reason == "reclaimed");
 
   g.worker_capabilities = "";
-  const std::string needs = create(fx, 8, "default", "{}", 0, "tpu");
+  const auto needs = create(fx, 8, "default", "{}", 0, "tpu");
   auto lt = acquire(fx, 8, "default", "t-1", "tpu", 1000);
   REQUIRE(lt.acquired);
   REQUIRE(fx.backend->expire_leases(scan(8, lt.lease.lease_expires_at))->changed == 1);
@@ -195,7 +195,7 @@ CONTRACT_TEST("a reclaim grant is consumed by claim_execution as a reclaim") {
 }
 
 CONTRACT_TEST("the reclaim cap ends an execution that keeps losing its lease") {
-  const std::string eid = create(fx, 7, "default", R"({"max_reclaim_count":1})");
+  const auto eid = create(fx, 7, "default", R"({"max_reclaim_count":1})");
   auto l0 = acquire_lease(fx, eid, "w1", 1000);
   auto e1 = fx.backend->expire_leases(scan(7, l0.lease_expires_at));
   REQUIRE(e1.has_value());
@@ -225,7 +225,7 @@ CONTRACT_TEST("the reclaim cap ends an execution that keeps losing its lease") {
 }
 
 CONTRACT_TEST("a reclaim claim past the claimer's reclaim cap fails the execution") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l0 = acquire_lease(fx, eid, "w1", 1000);
   REQUIRE(fx.backend->expire_leases(scan(7, l0.lease_expires_at))->changed == 1);
   auto l1 = acquire_lease(fx, eid, "w2", 1000);

@@ -18,6 +18,13 @@ namespace ff::test {
 
 inline std::string new_uuid() { return uuid::random_v4().str(); }
 
+// The typed id of an execution id read back as text (a lease, a grant).
+inline execution_id typed_id(const std::string& text) {
+  auto id = execution_id::parse(text);
+  REQUIRE_MESSAGE(id.has_value(), "not an execution id: " << text);
+  return *id;
+}
+
 // The boot options every test prepares its store with.
 inline backend_boot_options default_boot_options() {
   backend_boot_options b;
@@ -33,8 +40,7 @@ inline constexpr const char* two_fixed_retries =
 inline create_execution_args sample_create_args(std::uint16_t partition = 7,
                                                 std::string lane = "default") {
   create_execution_args a;
-  a.execution_id = execution_id::mint(partition).value;
-  a.partition = partition;
+  a.execution_id = execution_id::mint(partition);
   a.namespace_name = "tenant-a";
   a.lane_id = std::move(lane);
   a.execution_kind = "send_email";
@@ -53,7 +59,7 @@ std::string error_code(const expected<T>& r) {
 
 // The execution as get_execution reads it; get_execution_state agrees.
 template <class Fx>
-execution_info info_of(Fx& fx, const std::string& eid) {
+execution_info info_of(Fx& fx, const execution_id& eid) {
   auto info = fx.backend->get_execution(eid);
   REQUIRE_MESSAGE(info.has_value(), (info ? "" : info.error().text()));
   auto state = fx.backend->get_execution_state(eid);
@@ -63,8 +69,18 @@ execution_info info_of(Fx& fx, const std::string& eid) {
 }
 
 template <class Fx>
-std::string public_state_of(Fx& fx, const std::string& eid) {
+std::string public_state_of(Fx& fx, const execution_id& eid) {
   return info_of(fx, eid).state.public_state;
+}
+
+// The same helpers for an id read back as text.
+template <class Fx>
+execution_info info_of(Fx& fx, const std::string& eid) {
+  return info_of(fx, typed_id(eid));
+}
+template <class Fx>
+std::string public_state_of(Fx& fx, const std::string& eid) {
+  return public_state_of(fx, typed_id(eid));
 }
 
 // Every field of an execution as one line, to compare two reads.
@@ -83,7 +99,7 @@ inline std::string describe(const execution_info& i) {
 }
 
 template <class Fx>
-std::string create(Fx& fx, std::uint16_t partition = 7, const std::string& lane = "default",
+execution_id create(Fx& fx, std::uint16_t partition = 7, const std::string& lane = "default",
                    const std::string& policy = "{}", std::int32_t priority = 0,
                    const std::string& caps = "") {
   auto a = sample_create_args(partition, lane);
@@ -122,19 +138,25 @@ acquire_outcome acquire(Fx& fx, std::uint16_t partition, const std::string& lane
 
 // Acquires and requires a lease on `eid`.
 template <class Fx>
-claimed_lease acquire_lease(Fx& fx, const std::string& eid, const std::string& instance = "w1",
+claimed_lease acquire_lease(Fx& fx, const execution_id& eid, const std::string& instance = "w1",
                             std::int64_t ttl_ms = 30'000) {
   auto info = fx.backend->get_execution(eid);
   REQUIRE_MESSAGE(info.has_value(), (info ? "" : info.error().text()));
-  auto got = acquire(fx, execution_id::parse(eid)->partition, info->lane_id, instance, "", ttl_ms);
+  auto got = acquire(fx, eid.partition, info->lane_id, instance, "", ttl_ms);
   REQUIRE(got.acquired);
-  REQUIRE(got.lease.execution_id == eid);
+  REQUIRE(got.lease.execution_id == eid.value);
   return got.lease;
+}
+
+template <class Fx>
+claimed_lease acquire_lease(Fx& fx, const std::string& eid, const std::string& instance = "w1",
+                            std::int64_t ttl_ms = 30'000) {
+  return acquire_lease(fx, typed_id(eid), instance, ttl_ms);
 }
 
 // A claim of `eid` for `instance` (worker_id "pool-<instance>", as
 // acquire_request and grant_next_in_lane requests name it).
-inline claim_execution_args claim_request(const std::string& eid, const std::string& instance,
+inline claim_execution_args claim_request(const execution_id& eid, const std::string& instance,
                                           const std::string& lane = "default") {
   claim_execution_args c;
   c.execution_id = eid;
@@ -144,6 +166,11 @@ inline claim_execution_args claim_request(const std::string& eid, const std::str
   c.lease_id = new_uuid();
   c.attempt_id = new_uuid();
   return c;
+}
+
+inline claim_execution_args claim_request(const std::string& eid, const std::string& instance,
+                                          const std::string& lane = "default") {
+  return claim_request(typed_id(eid), instance, lane);
 }
 
 inline lease_fence fence_of(const claimed_lease& l) {
@@ -156,7 +183,7 @@ inline lease_fence fence_of(const claimed_lease& l) {
 
 inline complete_args complete_request(const claimed_lease& l, std::string result = "done") {
   complete_args c;
-  c.execution_id = l.execution_id;
+  c.execution_id = typed_id(l.execution_id);
   c.fence = fence_of(l);
   c.result = std::move(result);
   return c;
@@ -165,7 +192,7 @@ inline complete_args complete_request(const claimed_lease& l, std::string result
 inline fail_args fail_request(const claimed_lease& l, std::string reason = "boom",
                               bool retryable = true) {
   fail_args f;
-  f.execution_id = l.execution_id;
+  f.execution_id = typed_id(l.execution_id);
   f.fence = fence_of(l);
   f.failure_reason = std::move(reason);
   f.failure_category = "test";
@@ -186,7 +213,7 @@ inline scan_args scan(std::uint16_t partition, std::int64_t now,
 inline append_frame_args frame_for(const claimed_lease& l, std::string payload,
                                    std::string type = "stdout") {
   append_frame_args f;
-  f.execution_id = l.execution_id;
+  f.execution_id = typed_id(l.execution_id);
   f.fence = fence_of(l);
   f.frame_type = std::move(type);
   f.payload = std::move(payload);
@@ -201,13 +228,18 @@ append_frame_outcome append_ok(Fx& fx, const append_frame_args& f) {
 }
 
 template <class Fx>
-stream_frames read_stream(Fx& fx, const std::string& eid, std::uint32_t attempt_index = 0) {
+stream_frames read_stream(Fx& fx, const execution_id& eid, std::uint32_t attempt_index = 0) {
   read_stream_args read;
   read.execution_id = eid;
   read.attempt_index = attempt_index;
   auto r = fx.backend->read_attempt_stream(read);
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
   return *r;
+}
+
+template <class Fx>
+stream_frames read_stream(Fx& fx, const std::string& eid, std::uint32_t attempt_index = 0) {
+  return read_stream(fx, typed_id(eid), attempt_index);
 }
 
 template <class Fx>

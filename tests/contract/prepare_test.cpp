@@ -29,7 +29,7 @@ CONTRACT_TEST_UNPREPARED("the first prepare writes the partition record; later o
   CHECK(forced->library_version == first->library_version);
   // The store serves operations after all of it.
   CHECK(fx.backend->ping().has_value());
-  CHECK(error_code(fx.backend->get_execution(execution_id::mint(1).value)) ==
+  CHECK(error_code(fx.backend->get_execution(execution_id::mint(1))) ==
         "execution_not_found");
 }
 

@@ -12,7 +12,7 @@ using namespace ff;
 using namespace ff::test;
 
 CONTRACT_TEST("an attempt timeout expires the execution terminally") {
-  const std::string eid =
+  const auto eid =
       create(fx, 7, "default",
              R"({"timeout_policy":{"attempt_timeout_ms":1000},"retry_policy":{"max_retries":3}})");
   auto l = acquire_lease(fx, eid);
@@ -50,8 +50,8 @@ CONTRACT_TEST("an execution deadline expires a waiting execution") {
   auto a = sample_create_args(7);
   a.execution_deadline_at = now_ms() + 1000;
   REQUIRE(fx.backend->create_execution(a).has_value());
-  const std::string& eid = a.execution_id;
-  const std::string keep = create(fx, 7);
+  const auto& eid = a.execution_id;
+  const auto keep = create(fx, 7);
 
   CHECK(fx.backend->expire_execution_deadlines(scan(7, a.execution_deadline_at - 1))->changed ==
         0);
@@ -66,23 +66,23 @@ CONTRACT_TEST("an execution deadline expires a waiting execution") {
   CHECK(public_state_of(fx, keep) == "waiting");
   auto next = acquire(fx, 7, "default", "w1");
   REQUIRE(next.acquired);
-  CHECK(next.lease.execution_id == keep);
+  CHECK(next.lease.execution_id == keep.value);
   CHECK(next.eligible_remaining == 0);
 }
 
 CONTRACT_TEST("trim_retention deletes terminal executions past their retention only") {
   // One at a time, so each acquire finds exactly the execution just created.
-  const std::string old_one = create(fx, 7);
+  const auto old_one = create(fx, 7);
   auto l1 = acquire_lease(fx, old_one);
   auto frame = frame_for(l1, "x");
   frame.summary_patch = R"({"a":1})";
   append_ok(fx, frame);
   REQUIRE(fx.backend->complete_execution(complete_request(l1)).has_value());
-  const std::string short_one =
+  const auto short_one =
       create(fx, 7, "default", R"({"stream_policy":{"retention_ttl_ms":1000}})");
   auto l2 = acquire_lease(fx, short_one);
   REQUIRE(fx.backend->complete_execution(complete_request(l2)).has_value());
-  const std::string running = create(fx, 7);
+  const auto running = create(fx, 7);
   acquire_lease(fx, running);
 
   const std::int64_t done_old = info_of(fx, old_one).completed_at;
@@ -114,14 +114,14 @@ CONTRACT_TEST("trim_retention deletes terminal executions past their retention o
   CHECK(public_state_of(fx, running) == "active");
   auto page = fx.backend->list_executions({7, "", 10});
   REQUIRE(page.has_value());
-  CHECK(page->execution_ids == std::vector<std::string>{running});
+  CHECK(page->execution_ids == std::vector<std::string>{running.value});
   auto idle = fx.backend->trim_retention(scan(7, done_old + 2 * 86'400'000));
   REQUIRE(idle.has_value());
   CHECK(idle->changed == 0);
 }
 
 CONTRACT_TEST("reconcile_indexes on consistent data changes nothing, counts and pages") {
-  std::vector<std::string> ids = {create(fx, 7), create(fx, 7), create(fx, 7)};
+  std::vector<execution_id> ids = {create(fx, 7), create(fx, 7), create(fx, 7)};
   auto got = acquire(fx, 7, "default", "w1");
   REQUIRE(got.acquired);
   REQUIRE(fx.backend->complete_execution(complete_request(got.lease)).has_value());
@@ -141,7 +141,7 @@ CONTRACT_TEST("reconcile_indexes on consistent data changes nothing, counts and 
   CHECK(r->eligible_by_lane[1].lane_id == "gpu");
   CHECK(r->eligible_by_lane[1].count == 0);
   for (const auto& eid : ids)
-    CHECK(public_state_of(fx, eid) == (eid == got.lease.execution_id ? "completed" : "waiting"));
+    CHECK(public_state_of(fx, eid) == (eid.value == got.lease.execution_id ? "completed" : "waiting"));
 
   scan_args paged = s;
   paged.limit = 2;
@@ -185,7 +185,7 @@ CONTRACT_TEST("lanes_with_eligible_work lists every lane with eligible work, on 
 
   create(fx, 7, "default");
   create(fx, 200, "batch"); // a lane outside the prepared ones
-  const std::string gpu = create(fx, 8, "gpu");
+  const auto gpu = create(fx, 8, "gpu");
   auto lanes = fx.backend->lanes_with_eligible_work();
   REQUIRE(lanes.has_value());
   std::sort(lanes->begin(), lanes->end());

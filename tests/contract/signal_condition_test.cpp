@@ -156,7 +156,7 @@ CONTRACT_TEST("the per-execution signal limit") {
 
 CONTRACT_TEST("delivery errors: unknown execution, unknown or foreign waitpoint, closed, terminal") {
   auto s = create_and_suspend(fx, {"k"}, single_on("k"));
-  const std::string other = execution_id::mint(7).value;
+  const auto other = execution_id::mint(7);
   CHECK(error_code(fx.backend->deliver_signal(signal_request(other, s.wp(0)))) ==
         "execution_not_found");
   CHECK(error_code(fx.backend->deliver_signal(signal_request(s.eid, new_uuid()))) ==

@@ -14,7 +14,7 @@ using namespace ff;
 using namespace ff::test;
 
 CONTRACT_TEST("append checks the lease, the payload size and the stream state") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
   auto first = append_ok(fx, frame_for(l, "one"));
@@ -50,7 +50,7 @@ CONTRACT_TEST("append checks the lease, the payload size and the stream state") 
 }
 
 CONTRACT_TEST("durable retention, best-effort frames and the excluding read") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
   auto be = frame_for(l, "tick");
@@ -97,7 +97,7 @@ CONTRACT_TEST("durable retention, best-effort frames and the excluding read") {
   read.count = 10;
   // rest-api.md §3.15: a stream never written reads empty and open,
   // whether or not its execution exists.
-  read.execution_id = execution_id::mint(7).value;
+  read.execution_id = execution_id::mint(7);
   auto never = fx.backend->read_attempt_stream(read);
   REQUIRE(never.has_value());
   CHECK(never->frames.empty());
@@ -105,7 +105,7 @@ CONTRACT_TEST("durable retention, best-effort frames and the excluding read") {
 }
 
 CONTRACT_TEST("summary patches are versioned; a patch that is not an object is refused") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
   auto f = frame_for(l, "", "summary");
@@ -126,7 +126,7 @@ CONTRACT_TEST("summary patches are versioned; a patch that is not an object is r
 }
 
 CONTRACT_TEST("tail returns a frame that arrives during the block") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   auto first = append_ok(fx, frame_for(l, "before"));
 
@@ -171,7 +171,7 @@ CONTRACT_TEST("tail returns a frame that arrives during the block") {
 }
 
 CONTRACT_TEST("a tail with nothing new times out empty; bad cursors are refused") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   auto first = append_ok(fx, frame_for(l, "only"));
 
@@ -195,7 +195,7 @@ CONTRACT_TEST("a tail with nothing new times out empty; bad cursors are refused"
   t.block_ms = 30'001;
   CHECK(error_code(fx.backend->tail_attempt_stream(t)) == "invalid_input");
   t.block_ms = 0;
-  t.execution_id = execution_id::mint(7).value;
+  t.execution_id = execution_id::mint(7);
   auto never = fx.backend->tail_attempt_stream(t);
   REQUIRE(never.has_value());
   CHECK(never->frames.empty());

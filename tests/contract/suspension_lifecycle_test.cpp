@@ -11,7 +11,7 @@ using namespace ff;
 using namespace ff::test;
 
 CONTRACT_TEST("suspend, deliver, resume, acquire the resumed attempt with its signals, complete") {
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto req = suspend_request(lease, {"approval"}, single_on("approval", "approve"));
   req.reason_code = "waiting_for_approval";
@@ -101,7 +101,7 @@ CONTRACT_TEST("a fresh claim never carries signals; the claim of a resumed attem
   auto granted = fx.backend->grant_next_in_lane(req);
   REQUIRE(granted.has_value());
   REQUIRE(granted->granted);
-  REQUIRE(granted->grant.execution_id == s.eid);
+  REQUIRE(granted->grant.execution_id == s.eid.value);
   auto resumed = fx.backend->claim_execution(claim_request(s.eid, "w3"));
   REQUIRE_MESSAGE(resumed.has_value(), (resumed ? "" : resumed.error().text()));
   CHECK(resumed->attempt_type == attempt_kind::resumed);
@@ -133,7 +133,7 @@ CONTRACT_TEST("resume_delay_ms: delayed, then promoted by promote_delayed, then 
   auto promoted = fx.backend->promote_delayed(scan(7, after + 60'000));
   REQUIRE(promoted.has_value());
   REQUIRE(promoted->became_eligible.size() == 1);
-  CHECK(promoted->became_eligible[0].execution_id == s.eid);
+  CHECK(promoted->became_eligible[0].execution_id == s.eid.value);
   CHECK(public_state_of(fx, s.eid) == "waiting");
   auto resumed = acquire_lease(fx, s.eid, "w2");
   CHECK(resumed.attempt_type == attempt_kind::resumed);
@@ -141,7 +141,7 @@ CONTRACT_TEST("resume_delay_ms: delayed, then promoted by promote_delayed, then 
 }
 
 CONTRACT_TEST("suspend validation under the lease fence") {
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
 
   auto stale = suspend_request(lease, {"k"}, single_on("k"));
@@ -186,7 +186,7 @@ CONTRACT_TEST("suspend validation under the lease fence") {
 }
 
 CONTRACT_TEST("a repeated suspend with the same idempotency key answers the stored outcome") {
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto req = suspend_request(lease, {"k"}, single_on("k"));
   req.idempotency_key = "suspend-1";
@@ -234,7 +234,7 @@ CONTRACT_TEST("suspension timeout: auto_resume, escalate, fail, cancel, expire")
   CHECK(batch->examined == 4);
   CHECK(batch->changed == 4);
   REQUIRE(batch->became_eligible.size() == 1);
-  CHECK(batch->became_eligible[0].execution_id == auto_resume.eid);
+  CHECK(batch->became_eligible[0].execution_id == auto_resume.eid.value);
   CHECK(batch->became_eligible[0].lane_id == "default");
   CHECK(public_state_of(fx, expire.eid) == "suspended");
 

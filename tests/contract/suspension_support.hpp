@@ -25,9 +25,12 @@ inline std::string mint(const std::string& eid, const std::string& wpid) {
   REQUIRE(t.has_value());
   return *t;
 }
+inline std::string mint(const execution_id& eid, const std::string& wpid) {
+  return mint(eid.value, wpid);
+}
 
 // A fresh waitpoint per key (ids and tokens minted as the node does).
-inline std::vector<waitpoint_request> fresh_waitpoints(const std::string& eid,
+inline std::vector<waitpoint_request> fresh_waitpoints(const execution_id& eid,
                                                        const std::vector<std::string>& keys) {
   std::vector<waitpoint_request> out;
   for (const auto& key : keys) {
@@ -43,10 +46,10 @@ inline std::vector<waitpoint_request> fresh_waitpoints(const std::string& eid,
 inline suspend_args suspend_request(const claimed_lease& l, const std::vector<std::string>& keys,
                                     const std::string& condition) {
   suspend_args a;
-  a.execution_id = l.execution_id;
+  a.execution_id = typed_id(l.execution_id);
   a.fence = fence_of(l);
   a.suspension_id = new_uuid();
-  a.waitpoints = fresh_waitpoints(l.execution_id, keys);
+  a.waitpoints = fresh_waitpoints(a.execution_id, keys);
   a.resume_condition_json = condition;
   return a;
 }
@@ -64,7 +67,7 @@ suspend_outcome suspend_ok(Fx& fx, const suspend_args& a) {
   return *r;
 }
 
-inline deliver_signal_args signal_request(const std::string& eid, const std::string& wpid,
+inline deliver_signal_args signal_request(const execution_id& eid, const std::string& wpid,
                                           const std::string& name = "approve",
                                           const std::string& source = "alice") {
   deliver_signal_args s;
@@ -88,7 +91,7 @@ deliver_signal_outcome deliver_ok(Fx& fx, const deliver_signal_args& s) {
 
 // An execution created, acquired and suspended on fresh waitpoints.
 struct suspended_execution {
-  std::string eid;
+  execution_id eid;
   claimed_lease lease;
   suspend_args request;
   suspend_outcome outcome;
@@ -114,7 +117,7 @@ suspended_execution create_and_suspend(Fx& fx, const std::vector<std::string>& k
 
 // Every pending or active waitpoint of an execution, all pages.
 template <class Fx>
-std::vector<pending_waitpoint_info> open_waitpoints(Fx& fx, const std::string& eid) {
+std::vector<pending_waitpoint_info> open_waitpoints(Fx& fx, const execution_id& eid) {
   std::vector<pending_waitpoint_info> all;
   list_pending_waitpoints_args a;
   a.execution_id = eid;
@@ -134,7 +137,7 @@ std::vector<pending_waitpoint_info> open_waitpoints(Fx& fx, const std::string& e
 // The state of one open waitpoint ("pending" or "active"), "" when it is
 // not listed (closed or unknown).
 template <class Fx>
-std::string waitpoint_state(Fx& fx, const std::string& eid, const std::string& wpid) {
+std::string waitpoint_state(Fx& fx, const execution_id& eid, const std::string& wpid) {
   for (const auto& w : open_waitpoints(fx, eid))
     if (w.waitpoint_id == wpid)
       return w.state;
@@ -146,7 +149,7 @@ inline create_pending_waitpoint_args pending_request(const claimed_lease& l,
                                                      const std::string& key,
                                                      std::int64_t expires_at = 0) {
   create_pending_waitpoint_args a;
-  a.execution_id = l.execution_id;
+  a.execution_id = typed_id(l.execution_id);
   a.fence = fence_of(l);
   a.waitpoint_id = new_uuid();
   a.waitpoint_key = key;

@@ -12,7 +12,7 @@ using namespace ff;
 using namespace ff::test;
 
 CONTRACT_TEST("a pending waitpoint buffers signals; a suspend that activates it is already satisfied") {
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto req = pending_request(lease, "callback");
   auto created = pending_ok(fx, req);
@@ -64,7 +64,7 @@ CONTRACT_TEST("a pending waitpoint buffers signals; a suspend that activates it 
 }
 
 CONTRACT_TEST("activating a pending waitpoint that is not yet satisfied suspends with its signals") {
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   const std::int64_t expires = now_ms() + 3'600'000;
   auto p = pending_ok(fx, pending_request(lease, "votes", expires));
@@ -103,7 +103,7 @@ CONTRACT_TEST("activating a pending waitpoint that is not yet satisfied suspends
 }
 
 CONTRACT_TEST("pending waitpoint rules: lease, ownership, state, expiry") {
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto stale = pending_request(lease, "k");
   stale.fence.lease_id = new_uuid();
@@ -114,7 +114,7 @@ CONTRACT_TEST("pending waitpoint rules: lease, ownership, state, expiry") {
   CHECK(open_waitpoints(fx, eid).empty());
 
   // A waitpoint of another execution cannot be activated here.
-  const std::string other = create(fx);
+  const auto other = create(fx);
   auto other_lease = acquire_lease(fx, other, "w9");
   auto foreign = pending_ok(fx, pending_request(other_lease, "k"));
   suspend_args s;
@@ -148,7 +148,7 @@ CONTRACT_TEST("pending waitpoint rules: lease, ownership, state, expiry") {
 }
 
 CONTRACT_TEST("pending waitpoint expiry closes them") {
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   const std::int64_t at = now_ms() + 60'000;
   auto soon = pending_ok(fx, pending_request(lease, "soon", at));
@@ -182,7 +182,7 @@ CONTRACT_TEST("pending waitpoint expiry closes them") {
 }
 
 CONTRACT_TEST("list_pending_waitpoints pages pending and active waitpoints") {
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   std::set<std::string> pending_ids;
   for (int i = 0; i < 3; ++i)
@@ -222,7 +222,7 @@ CONTRACT_TEST("list_pending_waitpoints pages pending and active waitpoints") {
   for (const auto& w : all) {
     CAPTURE(w.waitpoint_key);
     CHECK(w.waitpoint_id != closed.waitpoint_id);
-    CHECK(w.execution_id == eid);
+    CHECK(w.execution_id == eid.value);
     CHECK(w.token_kid == "k1");
     CHECK(w.token_fingerprint == token_fingerprint(mint(eid, w.waitpoint_id)));
     CHECK(w.created_at > 0);
@@ -247,7 +247,7 @@ CONTRACT_TEST("list_pending_waitpoints pages pending and active waitpoints") {
   a.limit = 0;
   CHECK(error_code(fx.backend->list_pending_waitpoints(a)) == "invalid_input");
   a.limit = 10;
-  a.execution_id = execution_id::mint(7).value;
+  a.execution_id = execution_id::mint(7);
   CHECK(error_code(fx.backend->list_pending_waitpoints(a)) == "execution_not_found");
 }
 

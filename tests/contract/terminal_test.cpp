@@ -10,7 +10,7 @@ using namespace ff;
 using namespace ff::test;
 
 CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
-  const std::string eid = create(fx, 7, "default", two_fixed_retries);
+  const auto eid = create(fx, 7, "default", two_fixed_retries);
 
   auto l0 = acquire_lease(fx, eid);
   const std::int64_t before = now_ms();
@@ -42,7 +42,7 @@ CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
   REQUIRE_MESSAGE(promoted.has_value(), (promoted ? "" : promoted.error().text()));
   CHECK(promoted->changed == 1);
   REQUIRE(promoted->became_eligible.size() == 1);
-  CHECK(promoted->became_eligible[0].execution_id == eid);
+  CHECK(promoted->became_eligible[0].execution_id == eid.value);
   CHECK(promoted->became_eligible[0].lane_id == "default");
   info = info_of(fx, eid);
   CHECK(info.state.public_state == "waiting");
@@ -78,7 +78,7 @@ CONTRACT_TEST("retry with two fixed-backoff retries, then a terminal failure") {
 }
 
 CONTRACT_TEST("without a retry policy the first failure is terminal") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   auto out = fail_ok(fx, fail_request(l));
   CHECK(out.outcome == fail_disposition::failed);
@@ -90,7 +90,7 @@ CONTRACT_TEST("without a retry policy the first failure is terminal") {
 }
 
 CONTRACT_TEST("retryable=false ends the execution despite a retry policy") {
-  const std::string eid = create(fx, 7, "default", two_fixed_retries);
+  const auto eid = create(fx, 7, "default", two_fixed_retries);
   auto l = acquire_lease(fx, eid);
   auto out = fail_ok(fx, fail_request(l, "bad input", false));
   CHECK(out.outcome == fail_disposition::failed);
@@ -98,7 +98,7 @@ CONTRACT_TEST("retryable=false ends the execution despite a retry policy") {
 }
 
 CONTRACT_TEST("exponential backoff grows from initial_delay_ms and is capped") {
-  const std::string eid = create(
+  const auto eid = create(
       fx, 7, "default",
       R"({"retry_policy":{"max_retries":5,"backoff":{"type":"exponential","initial_delay_ms":1000,"max_delay_ms":3000,"multiplier":2}}})");
   std::vector<std::int64_t> delays;
@@ -121,7 +121,7 @@ CONTRACT_TEST("exponential backoff grows from initial_delay_ms and is capped") {
 
 CONTRACT_TEST("complete and fail are idempotent under a retry with the same fence") {
   SUBCASE("complete") {
-    const std::string eid = create(fx, 7);
+    const auto eid = create(fx, 7);
     auto l = acquire_lease(fx, eid);
     REQUIRE(fx.backend->complete_execution(complete_request(l, "first")).has_value());
     const auto before = describe(info_of(fx, eid));
@@ -144,7 +144,7 @@ CONTRACT_TEST("complete and fail are idempotent under a retry with the same fenc
   }
 
   SUBCASE("fail with a retry scheduled") {
-    const std::string eid = create(fx, 7, "default", two_fixed_retries);
+    const auto eid = create(fx, 7, "default", two_fixed_retries);
     auto l = acquire_lease(fx, eid);
     auto first = fail_ok(fx, fail_request(l));
     REQUIRE(first.outcome == fail_disposition::retry_scheduled);
@@ -160,7 +160,7 @@ CONTRACT_TEST("complete and fail are idempotent under a retry with the same fenc
   }
 
   SUBCASE("terminal fail") {
-    const std::string eid = create(fx, 7);
+    const auto eid = create(fx, 7);
     auto l = acquire_lease(fx, eid);
     REQUIRE(fail_ok(fx, fail_request(l)).outcome == fail_disposition::failed);
     auto again = fail_ok(fx, fail_request(l));
@@ -172,7 +172,7 @@ CONTRACT_TEST("complete and fail are idempotent under a retry with the same fenc
 }
 
 CONTRACT_TEST("terminal calls need a fence unless an operator overrides") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   auto unfenced = complete_request(l);
   unfenced.fence = {};
@@ -191,7 +191,7 @@ CONTRACT_TEST("terminal calls need a fence unless an operator overrides") {
 }
 
 CONTRACT_TEST("cancel while running: renew reports it, complete is rejected") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
   cancel_args c;
@@ -232,7 +232,7 @@ CONTRACT_TEST("cancel while running: renew reports it, complete is rejected") {
 }
 
 CONTRACT_TEST("cancel by the lease holder needs its fence; waiting executions just cancel") {
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
   cancel_args c;
@@ -255,7 +255,7 @@ CONTRACT_TEST("cancel by the lease holder needs its fence; waiting executions ju
   REQUIRE_MESSAGE(again.has_value(), (again ? "" : again.error().text()));
   CHECK(again->replayed);
 
-  const std::string waiting = create(fx, 7);
+  const auto waiting = create(fx, 7);
   cancel_args w;
   w.execution_id = waiting;
   w.reason = "not needed";
@@ -270,7 +270,7 @@ CONTRACT_TEST("cancel by the lease holder needs its fence; waiting executions ju
 }
 
 CONTRACT_TEST("replay of a terminal execution, up to max_replay_count") {
-  const std::string eid = create(fx, 7, "default", R"({"max_replay_count":1})");
+  const auto eid = create(fx, 7, "default", R"({"max_replay_count":1})");
 
   replay_args r;
   r.execution_id = eid;

@@ -108,8 +108,8 @@ TEST_CASE("create body: full decode with client id") {
                                R"("execution_deadline_at":1700000009000,"now":1699999999999,"unknown":{"x":1})"));
   REQUIRE(r.args);
   const auto& a = *r.args;
-  CHECK(a.execution_id == eid3);
-  CHECK(a.partition == 3);
+  CHECK(a.execution_id.value == eid3);
+  CHECK(a.execution_id.partition == 3);
   CHECK(a.namespace_name == "ns");
   CHECK(a.lane_id == "default");
   CHECK(a.execution_kind == "k");
@@ -146,10 +146,10 @@ TEST_CASE("create body: ids minted when omitted (decisions.md §1b)") {
   SUBCASE("both omitted: random partition below the count") {
     auto r = decode(minimal_body());
     REQUIRE(r.args);
-    CHECK(r.args->partition == 7); // the test's picker takes the last partition
-    auto id = execution_id::parse(r.args->execution_id);
+    CHECK(r.args->execution_id.partition == 7); // the test's picker takes the last partition
+    auto id = execution_id::parse(r.args->execution_id.value);
     REQUIRE(id);
-    CHECK(id->partition == 7);
+    CHECK(*id == r.args->execution_id);
   }
   SUBCASE("default picker stays in range") {
     rapidjson::Document doc;
@@ -159,14 +159,14 @@ TEST_CASE("create body: ids minted when omitted (decisions.md §1b)") {
     for (int i = 0; i < 50; ++i) {
       auto r = decode_create_execution(doc, options);
       REQUIRE(r.args);
-      CHECK(r.args->partition < 3);
+      CHECK(r.args->execution_id.partition < 3);
     }
   }
   SUBCASE("only partition_id: minted on it") {
     auto r = decode(minimal_body(R"("partition_id":2)"));
     REQUIRE(r.args);
-    CHECK(r.args->partition == 2);
-    CHECK(r.args->execution_id.rfind("{fp:2}:", 0) == 0);
+    CHECK(r.args->execution_id.partition == 2);
+    CHECK(r.args->execution_id.value.rfind("{fp:2}:", 0) == 0);
   }
   SUBCASE("partition_id out of range") {
     check_400(minimal_body(R"("partition_id":8)"),
@@ -183,7 +183,7 @@ TEST_CASE("create body: ids minted when omitted (decisions.md §1b)") {
   SUBCASE("null means absent") {
     auto r = decode(minimal_body(R"("execution_id":null,"partition_id":null,"tags":null)"));
     REQUIRE(r.args);
-    CHECK(r.args->partition == 7);
+    CHECK(r.args->execution_id.partition == 7);
   }
 }
 

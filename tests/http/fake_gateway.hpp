@@ -195,28 +195,28 @@ private:
     bool duplicate = false;
     for (auto& c : created_) duplicate = duplicate || c.execution_id == args.execution_id;
     create_execution_outcome out;
-    out.execution_id = args.execution_id;
+    out.execution_id = args.execution_id.value;
     out.created = !duplicate;
     out.public_state = args.delay_until ? public_state_kind::delayed : public_state_kind::waiting;
     if (!duplicate) created_.push_back(args);
     return out;
   }
   expected<execution_info> respond(op_tag<ops::get_execution>, std::uint16_t,
-                                   const std::string& id) {
-    auto it = infos_.find(id);
+                                   const execution_id& id) {
+    auto it = infos_.find(id.value);
     if (it == infos_.end()) return classify_store_error("execution_not_found", "");
     return it->second;
   }
   expected<std::string> respond(op_tag<ops::get_execution_state>, std::uint16_t,
-                                const std::string& id) {
-    auto it = infos_.find(id);
+                                const execution_id& id) {
+    auto it = infos_.find(id.value);
     if (it == infos_.end()) return classify_store_error("execution_not_found", "");
     return it->second.state.public_state;
   }
   expected<execution_result> respond(op_tag<ops::get_execution_result>, std::uint16_t,
-                                     const std::string& id) {
+                                     const execution_id& id) {
     execution_result r;
-    auto it = results_.find(id);
+    auto it = results_.find(id.value);
     if (it != results_.end()) {
       r.found = true;
       r.bytes = it->second;
@@ -338,7 +338,7 @@ private:
   }
   expected<std::string> respond(op_tag<ops::get_waitpoint_token>, std::uint16_t p,
                                 const waitpoint_ref& ref) {
-    calls_.token.emplace_back(p, ref.execution_id, ref.waitpoint_id);
+    calls_.token.emplace_back(p, ref.execution_id.value, ref.waitpoint_id);
     if (canned_.token.empty()) return engine_error::not_found("waitpoint token");
     return canned_.token;
   }

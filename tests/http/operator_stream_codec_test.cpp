@@ -60,7 +60,7 @@ TEST_CASE("cancel body (rest-api.md §3.8)") {
   auto ok = cancel(cancel_body(eid3));
   REQUIRE(ok);
   CHECK(ok.args->partition == 3);
-  CHECK(ok.args->args.execution_id == eid3);
+  CHECK(ok.args->args.execution_id.value == eid3);
   CHECK(ok.args->args.reason == "no longer needed");
   CHECK(ok.args->args.source == "operator_override");
   CHECK(ok.args->args.fence.empty());
@@ -96,7 +96,7 @@ TEST_CASE("priority body (rest-api.md §3.10)") {
   auto ok = priority(R"({"new_priority":7})");
   REQUIRE(ok);
   CHECK(ok.args->partition == 3);
-  CHECK(ok.args->args.execution_id == eid3);
+  CHECK(ok.args->args.execution_id.value == eid3);
   CHECK(ok.args->args.priority == 7);
   CHECK(priority(R"({"new_priority":20000})")->args.priority == 9000);
   CHECK(priority(R"({"new_priority":-5})")->args.priority == 0);
@@ -118,7 +118,7 @@ TEST_CASE("reclaim body (rest-api.md §3.13)") {
   REQUIRE(ok);
   const auto& a = ok.args->args;
   CHECK(ok.args->partition == 3);
-  CHECK(a.execution_id == eid3);
+  CHECK(a.execution_id.value == eid3);
   CHECK(a.worker_id == "w");
   CHECK(a.worker_instance_id == "i");
   CHECK(a.lane_id == "default");
@@ -213,7 +213,7 @@ TEST_CASE("stream range read query (rest-api.md §3.15)") {
   auto defaults = read("");
   REQUIRE(defaults);
   CHECK(defaults.args->partition == 3);
-  CHECK(defaults.args->args.execution_id == eid3);
+  CHECK(defaults.args->args.execution_id.value == eid3);
   CHECK(defaults.args->args.attempt_index == 2);
   CHECK(defaults.args->args.from == "-");
   CHECK(defaults.args->args.to == "+");
@@ -259,7 +259,7 @@ TEST_CASE("stream tail query (rest-api.md §3.16)") {
   auto defaults = tail("");
   REQUIRE(defaults);
   CHECK(defaults.args->partition == 3);
-  CHECK(defaults.args->args.execution_id == eid3);
+  CHECK(defaults.args->args.execution_id.value == eid3);
   CHECK(defaults.args->args.after_id == "0-0");
   CHECK(defaults.args->args.block_ms == 0);
   CHECK(defaults.args->args.count == 50);

@@ -317,7 +317,7 @@ TEST_CASE("create execution") {
   CHECK(minted.body.find(R"("public_state":"waiting"}})") != std::string::npos);
   auto created = s.gateway.created();
   REQUIRE(created.size() == 1);
-  CHECK(created[0].partition < 8);
+  CHECK(created[0].execution_id.partition < 8);
   CHECK(created[0].input_payload == "{}");
   CHECK(created[0].priority == 5);
   CHECK(created[0].now_ms > 0);

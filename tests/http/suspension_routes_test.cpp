@@ -126,7 +126,7 @@ TEST_CASE("suspend: what reaches the gateway and what comes back") {
   REQUIRE(calls.suspend.size() == 1);
   CHECK(calls.suspend[0].first == 1);
   const auto& a = calls.suspend[0].second;
-  CHECK(a.execution_id == eid1);
+  CHECK(a.execution_id.value == eid1);
   CHECK(a.fence.lease_id == lease_uuid);
   CHECK(a.fence.lease_epoch == 4);
   CHECK(a.suspension_id.empty());
@@ -273,7 +273,7 @@ TEST_CASE("pending waitpoint creation") {
   REQUIRE(calls.pending_waitpoint.size() == 1);
   const auto& a = calls.pending_waitpoint[0].second;
   CHECK(calls.pending_waitpoint[0].first == 1);
-  CHECK(a.execution_id == eid1);
+  CHECK(a.execution_id.value == eid1);
   CHECK(a.waitpoint_key == "pk");
   CHECK(a.waitpoint_id.empty());
   CHECK(a.waitpoint_token.empty());
@@ -306,7 +306,7 @@ TEST_CASE("signal: decoding, answers and errors") {
   const auto& sc = calls.signal[0];
   CHECK(sc.partition == 1);
   CHECK(sc.token == "k1:abc");
-  CHECK(sc.args.execution_id == eid1);
+  CHECK(sc.args.execution_id.value == eid1);
   CHECK(sc.args.waitpoint_id == wp_uuid);
   CHECK(sc.args.signal_id == sig_uuid);
   CHECK(sc.args.signal_name == "approve");
@@ -418,7 +418,7 @@ TEST_CASE("pending-waitpoints: page, cursor header and query checks") {
   auto calls = s.gateway.calls();
   REQUIRE(calls.list_pending.size() == 1);
   CHECK(calls.list_pending[0].first == 1);
-  CHECK(calls.list_pending[0].second.execution_id == eid1);
+  CHECK(calls.list_pending[0].second.execution_id.value == eid1);
   CHECK(calls.list_pending[0].second.limit == 2);
   CHECK(calls.list_pending[0].second.cursor == "00000000-0000-4000-8000-000000000001");
 

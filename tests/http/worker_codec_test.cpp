@@ -247,7 +247,7 @@ TEST_CASE("executions/{id}/claim body") {
   auto ok = decode(R"({"worker_id":"w","worker_instance_id":"i","lane_id":"default"})");
   REQUIRE(ok);
   CHECK(ok.args->partition == 3);
-  CHECK(ok.args->args.execution_id == eid3);
+  CHECK(ok.args->args.execution_id.value == eid3);
   CHECK(ok.args->args.worker_id == "w");
   CHECK(ok.args->args.worker_instance_id == "i");
   CHECK(ok.args->args.lane_id == "default");
@@ -275,7 +275,7 @@ TEST_CASE("the fence: missing or wrong-typed fields are 422 naming the field") {
   auto ok = renew(fenced(R"("lease_ttl_ms":2000,"attempt_id":"A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D")", 2));
   REQUIRE(ok);
   CHECK(ok.args->partition == 3);
-  CHECK(ok.args->args.execution_id == eid3);
+  CHECK(ok.args->args.execution_id.value == eid3);
   CHECK(ok.args->args.fence.lease_id == lease_uuid);
   CHECK(ok.args->args.fence.lease_epoch == 4);
   CHECK(ok.args->args.fence.attempt_index == 2);
@@ -412,7 +412,7 @@ TEST_CASE("stream append: frames") {
   const auto& frames = ok.args->args;
   REQUIRE(frames.size() == 2);
   for (const auto& f : frames) {
-    CHECK(f.execution_id == eid3);
+    CHECK(f.execution_id.value == eid3);
     CHECK(f.fence.lease_id == lease_uuid);
     CHECK(f.fence.lease_epoch == 4);
     CHECK(f.fence.attempt_index == 1);

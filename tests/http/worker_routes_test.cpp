@@ -145,7 +145,7 @@ TEST_CASE("claim grant and its consumption") {
   REQUIRE(calls.claim.size() == 2);
   CHECK(calls.claim[0].first == 1);
   const auto& args = calls.claim[0].second;
-  CHECK(args.execution_id == eid1);
+  CHECK(args.execution_id.value == eid1);
   CHECK(args.lease_ttl_ms == 2000);
   // Fresh v4 UUIDs per call, in canonical form.
   CHECK(uuid::parse(args.lease_id));
@@ -248,7 +248,7 @@ TEST_CASE("stream append: frames in order, the first error ends the batch") {
   for (const auto& [partition, a] : calls.append) {
     CHECK(partition == 1);
     CHECK(a.fence.attempt_index == 2);
-    CHECK(a.execution_id == eid1);
+    CHECK(a.execution_id.value == eid1);
   }
 
   const auto calls_before_cut = s.gateway.call_count();
@@ -354,7 +354,7 @@ TEST_CASE("operator routes") {
   REQUIRE(calls.priority.size() == 1);
   CHECK(calls.priority[0].second.priority == 12);
   REQUIRE(calls.replay.size() == 1);
-  CHECK(calls.replay[0].second.execution_id == eid1);
+  CHECK(calls.replay[0].second.execution_id.value == eid1);
   REQUIRE(calls.revoke.size() == 2);
   CHECK(calls.revoke[0].second.expected_lease_id.empty());
   REQUIRE(calls.reclaim.size() == 1);

@@ -12,7 +12,7 @@ using namespace ff::test;
 
 TEST_CASE("a lease lives in exec_core, the attempt hash and the lease indexes until completion") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   const std::string tag = tag_of(eid);
   auto l = acquire_lease(fx, eid, "w1");
 
@@ -69,7 +69,7 @@ TEST_CASE("a lease lives in exec_core, the attempt hash and the lease indexes un
 
 TEST_CASE("grant_next_in_lane writes the grant key of the granted execution") {
   valkey_fixture fx;
-  const std::string plain = create(fx, 3, "default", "{}", 1);
+  const auto plain = create(fx, 3, "default", "{}", 1);
   auto req = acquire_request(3, "default", "cpu-1", "linux");
   req.grant_ttl_ms = 4000;
   auto first = fx.backend->grant_next_in_lane(req);
@@ -85,7 +85,7 @@ TEST_CASE("grant_next_in_lane writes the grant key of the granted execution") {
 
 TEST_CASE("issue_claim_grant then claim_execution") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 9);
+  const auto eid = create(fx, 9);
 
   claim_grant_args g;
   g.execution_id = eid;
@@ -96,7 +96,7 @@ TEST_CASE("issue_claim_grant then claim_execution") {
   const std::int64_t before = now_ms();
   auto grant = fx.backend->issue_claim_grant(g);
   REQUIRE_MESSAGE(grant.has_value(), (grant ? "" : grant.error().text()));
-  CHECK(grant->execution_id == eid);
+  CHECK(grant->execution_id == eid.value);
   CHECK(grant->partition_key == "{fp:9}");
   CHECK(grant->grant_key == lk::claim_grant_key(eid));
   CHECK(grant->lane_id == "default");
@@ -141,20 +141,20 @@ TEST_CASE("issue_claim_grant then claim_execution") {
   CHECK(error_code(grant_active) == "execution_not_eligible");
 
   // The resumed claim refuses an active execution too.
-  auto not_resumed = fx.fcall_on_execution("ff_claim_resumed_execution", eid, claim_argv(c));
+  auto not_resumed = fx.fcall_on_execution("ff_claim_resumed_execution", eid.value, claim_argv(c));
   CHECK_FALSE(not_resumed.ok);
   CHECK(not_resumed.status == "execution_not_leaseable");
 }
 
 TEST_CASE("a capability mismatch is stamped on exec_core; issue_claim_grant names the missing") {
   valkey_fixture fx;
-  const std::string needs_gpu = create(fx, 7, "default", "{}", 5, "cuda,gpu");
-  const std::string plain = create(fx, 7, "default", "{}", 0);
+  const auto needs_gpu = create(fx, 7, "default", "{}", 5, "cuda,gpu");
+  const auto plain = create(fx, 7, "default", "{}", 0);
   CHECK(core_of(fx, needs_gpu)["last_capability_mismatch_at"].empty());
 
   auto first = acquire(fx, 7, "default", "cpu-1", "linux");
   REQUIRE(first.acquired);
-  REQUIRE(first.lease.execution_id == plain);
+  REQUIRE(first.lease.execution_id == plain.value);
   CHECK_FALSE(core_of(fx, needs_gpu)["last_capability_mismatch_at"].empty());
   CHECK(consistent_core(fx, needs_gpu)["public_state"] == "waiting");
   CHECK(score_of(fx, lk::lane_eligible_key("{fp:7}", "default"), needs_gpu).has_value());
@@ -174,20 +174,20 @@ TEST_CASE("a capability mismatch is stamped on exec_core; issue_claim_grant name
 
 TEST_CASE("acquire drops a queue entry whose execution does not exist") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   const std::string queue = lk::lane_eligible_key("{fp:7}", "default");
   const std::string ghost = execution_id::mint(7).value;
   fx.cmd({"ZADD", queue, "-99999999999999", ghost});
 
   auto got = acquire(fx, 7, "default", "w1");
   REQUIRE(got.acquired);
-  CHECK(got.lease.execution_id == eid);
+  CHECK(got.lease.execution_id == eid.value);
   CHECK_FALSE(score_of(fx, queue, ghost).has_value());
 }
 
 TEST_CASE("change_priority re-scores the eligible entry and stores the priority") {
   valkey_fixture fx;
-  const std::string a = create(fx, 7, "default", "{}", 1);
+  const auto a = create(fx, 7, "default", "{}", 1);
   const std::string queue = lk::lane_eligible_key("{fp:7}", "default");
   const std::int64_t created_a = std::stoll(core_of(fx, a)["created_at"]);
 
@@ -211,7 +211,7 @@ TEST_CASE("change_priority re-scores the eligible entry and stores the priority"
 
 TEST_CASE("update_progress stamps progress_updated_at") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   CHECK(core_of(fx, eid)["progress_updated_at"].empty());
 
@@ -235,7 +235,7 @@ namespace {
 // runnable and queued, the attempt interrupted, no lease.
 void interrupt_attempt(valkey_fixture& fx, const claimed_lease& l, const std::string& remaining_ms) {
   const std::string& eid = l.execution_id;
-  const std::string tag = tag_of(eid);
+  const std::string tag = lk::tag_of(eid);
   fx.cmd({"HSET", lk::exec_core_key(eid), "lifecycle_phase", "runnable", "ownership_state",
           "unowned", "eligibility_state", "eligible_now", "blocking_reason", "waiting_for_worker",
           "attempt_state", "attempt_interrupted", "public_state", "waiting"});
@@ -251,7 +251,7 @@ void interrupt_attempt(valkey_fixture& fx, const claimed_lease& l, const std::st
 
 TEST_CASE("an interrupted attempt: ff_claim_execution defers to the resumed claim") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   const std::string tag = tag_of(eid);
   auto l0 = acquire_lease(fx, eid);
   interrupt_attempt(fx, l0, "5000");
@@ -269,7 +269,7 @@ TEST_CASE("an interrupted attempt: ff_claim_execution defers to the resumed clai
   c.lease_id = new_uuid();
   c.attempt_id = new_uuid();
   // The Lua answer of a fresh claim; the grant stays for the resumed claim.
-  auto fresh = fx.fcall_on_execution("ff_claim_execution", eid, claim_argv(c));
+  auto fresh = fx.fcall_on_execution("ff_claim_execution", eid.value, claim_argv(c));
   CHECK_FALSE(fresh.ok);
   CHECK(fresh.status == "use_claim_resumed_execution");
   CHECK(fx.cmd({"EXISTS", lk::claim_grant_key(eid)}).integer == 1);

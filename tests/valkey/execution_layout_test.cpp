@@ -37,7 +37,7 @@ TEST_CASE("create writes every exec_core field, queues and indexes the execution
   auto core = hash_of(fx, k::exec_core_key(a.execution_id));
   const std::string created_at = std::to_string(info->created_at);
   const std::map<std::string, std::string> expected_core = {
-      {"execution_id", a.execution_id}, {"namespace", "tenant-a"}, {"lane_id", "default"},
+      {"execution_id", a.execution_id.value}, {"namespace", "tenant-a"}, {"lane_id", "default"},
       {"execution_kind", "send_email"}, {"partition_id", "7"}, {"priority", "5"},
       {"creator_identity", "tester"}, {"payload_encoding", "json"}, {"flow_id", ""},
       {"required_capabilities", "gpu,linux"}, {"budget_ids", a.budget_ids},
@@ -65,10 +65,10 @@ TEST_CASE("create writes every exec_core field, queues and indexes the execution
 
   // Queued on its lane, indexed, and nothing in the delayed set.
   const std::string tag = "{fp:7}";
-  CHECK(zscore(fx, k::lane_eligible_key(tag, "default"), a.execution_id) ==
+  CHECK(zscore(fx, k::lane_eligible_key(tag, "default"), a.execution_id.value) ==
         info->created_at - 5 * 1'000'000'000'000LL);
   CHECK(fx.cmd({"EXISTS", k::lane_delayed_key(tag, "default")}).integer == 0);
-  CHECK(zscore(fx, k::all_executions_key(tag), a.execution_id) == 0);
+  CHECK(zscore(fx, k::all_executions_key(tag), a.execution_id.value) == 0);
   CHECK(fx.cmd({"EXISTS", k::execution_deadline_key(tag)}).integer == 0);
 }
 
@@ -77,8 +77,8 @@ TEST_CASE("a future delay_until is held in the lane's delayed set") {
   auto a = sample_create_args(3);
   a.delay_until = now_ms() + 3'600'000;
   REQUIRE(create_ok(fx, a).created);
-  CHECK(zscore(fx, k::lane_delayed_key("{fp:3}", "default"), a.execution_id) == a.delay_until);
-  CHECK(fx.cmd({"ZSCORE", k::lane_eligible_key("{fp:3}", "default"), a.execution_id}).kind ==
+  CHECK(zscore(fx, k::lane_delayed_key("{fp:3}", "default"), a.execution_id.value) == a.delay_until);
+  CHECK(fx.cmd({"ZSCORE", k::lane_eligible_key("{fp:3}", "default"), a.execution_id.value}).kind ==
         redis_value::type::nil);
   CHECK(fx.cmd({"HGET", k::exec_core_key(a.execution_id), "delay_until"}).str ==
         std::to_string(a.delay_until));
@@ -89,7 +89,7 @@ TEST_CASE("a past delay_until is queued as eligible and not stored") {
   auto a = sample_create_args(3);
   a.delay_until = now_ms() - 60'000;
   REQUIRE(create_ok(fx, a).created);
-  CHECK(fx.cmd({"ZSCORE", k::lane_eligible_key("{fp:3}", "default"), a.execution_id})
+  CHECK(fx.cmd({"ZSCORE", k::lane_eligible_key("{fp:3}", "default"), a.execution_id.value})
             .is_string());
   CHECK(fx.cmd({"EXISTS", k::lane_delayed_key("{fp:3}", "default")}).integer == 0);
   CHECK(fx.cmd({"HGET", k::exec_core_key(a.execution_id), "delay_until"}).str.empty());
@@ -110,14 +110,14 @@ TEST_CASE("the eligible score is created_at - priority * 10^12, exact at the ext
   auto high_info = fx.backend->get_execution(high.execution_id);
   REQUIRE(low_info.has_value());
   REQUIRE(high_info.has_value());
-  CHECK(zscore(fx, queue, low.execution_id) == low_info->created_at);
+  CHECK(zscore(fx, queue, low.execution_id.value) == low_info->created_at);
   // The extreme score must be exact, not rounded to 14 digits.
-  CHECK(zscore(fx, queue, high.execution_id) ==
+  CHECK(zscore(fx, queue, high.execution_id.value) ==
         high_info->created_at - 9000 * 1'000'000'000'000LL);
 
   auto head = fx.cmd({"ZRANGE", queue, "0", "0"});
   REQUIRE(head.elements.size() == 1);
-  CHECK(head.elements[0].str == high.execution_id);
+  CHECK(head.elements[0].str == high.execution_id.value);
 }
 
 TEST_CASE("a duplicate create writes no key") {
@@ -144,7 +144,7 @@ TEST_CASE("the idempotency key: its value, its TTL, and no key without one") {
   create_ok(fx, first);
 
   const std::string idem = k::idempotency_key("{fp:5}", "tenant-a", "order-17");
-  CHECK(fx.cmd({"GET", idem}).str == first.execution_id);
+  CHECK(fx.cmd({"GET", idem}).str == first.execution_id.value);
   const auto ttl = fx.cmd({"PTTL", idem}).integer;
   CHECK(ttl > 86'400'000 - 60'000);
   CHECK(ttl <= 86'400'000);
@@ -173,7 +173,7 @@ TEST_CASE("payload, policy, tags and deadline keys") {
   CHECK(fx.cmd({"GET", k::exec_policy_key(a.execution_id)}).str == a.policy_json);
   auto tags = hash_of(fx, k::exec_tags_key(a.execution_id));
   CHECK(tags == std::map<std::string, std::string>(a.tags.begin(), a.tags.end()));
-  CHECK(zscore(fx, k::execution_deadline_key("{fp:6}"), a.execution_id) ==
+  CHECK(zscore(fx, k::execution_deadline_key("{fp:6}"), a.execution_id.value) ==
         a.execution_deadline_at);
   CHECK(fx.cmd({"HGET", k::exec_core_key(a.execution_id), "execution_deadline_at"}).str ==
         std::to_string(a.execution_deadline_at));

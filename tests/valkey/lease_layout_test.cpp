@@ -14,7 +14,7 @@ using namespace ff::test;
 
 TEST_CASE("lease expiry and reclaim: exec_core, attempt hashes and indexes") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   const std::string tag = tag_of(eid);
   auto first = acquire_lease(fx, eid, "w1", 1000);
 
@@ -33,7 +33,7 @@ TEST_CASE("lease expiry and reclaim: exec_core, attempt hashes and indexes") {
 
   auto second = acquire(fx, 7, "default", "w2");
   REQUIRE(second.acquired);
-  REQUIRE(second.lease.execution_id == eid);
+  REQUIRE(second.lease.execution_id == eid.value);
   core = consistent_core(fx, eid);
   CHECK(core["ownership_state"] == "leased");
   CHECK(core["lease_reclaim_count"] == "1");
@@ -60,7 +60,7 @@ TEST_CASE("lease expiry and reclaim: exec_core, attempt hashes and indexes") {
 
 TEST_CASE("a write path that finds a lease past its expiry requeues it") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid, "w1", 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   renew_lease_args renew;
@@ -75,7 +75,7 @@ TEST_CASE("a write path that finds a lease past its expiry requeues it") {
 
 TEST_CASE("mark_lease_expired_if_due outcomes") {
   valkey_fixture fx;
-  const std::string waiting = create(fx, 7);
+  const auto waiting = create(fx, 7);
   auto not_active = fx.backend->mark_lease_expired_if_due(waiting);
   REQUIRE(not_active.has_value());
   CHECK(not_active->outcome == "not_active");
@@ -85,20 +85,20 @@ TEST_CASE("mark_lease_expired_if_due outcomes") {
   CHECK(core_of(fx, waiting)["ownership_state"] == "leased");
   (void)l;
 
-  const std::string short_lived = create(fx, 8);
+  const auto short_lived = create(fx, 8);
   acquire_lease(fx, short_lived, "w1", 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(fx.backend->mark_lease_expired_if_due(short_lived)->outcome == "marked_expired");
   CHECK(consistent_core(fx, short_lived)["ownership_state"] == "lease_expired_reclaimable");
   CHECK(fx.backend->mark_lease_expired_if_due(short_lived)->outcome == "already_expired");
 
-  CHECK(fx.backend->mark_lease_expired_if_due(execution_id::mint(7).value)->outcome ==
+  CHECK(fx.backend->mark_lease_expired_if_due(execution_id::mint(7))->outcome ==
         "execution_not_found");
 }
 
 TEST_CASE("revoke_lease: exec_core, lease key and indexes") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   const std::string tag = tag_of(eid);
   acquire_lease(fx, eid);
 
@@ -129,7 +129,7 @@ TEST_CASE("revoke_lease: exec_core, lease key and indexes") {
 
 TEST_CASE("reclaim grant then reclaim_execution") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid, "w1", 1000);
 
   claim_grant_args g;
@@ -172,7 +172,7 @@ TEST_CASE("reclaim grant then reclaim_execution") {
 
 TEST_CASE("claim_execution of a reclaim grant writes the reclaim like reclaim_execution") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid, "w1", 1000);
   REQUIRE(fx.backend->expire_leases(scan(7, l.lease_expires_at))->changed == 1);
   claim_grant_args g;
@@ -195,7 +195,7 @@ TEST_CASE("claim_execution of a reclaim grant writes the reclaim like reclaim_ex
 
 TEST_CASE("the reclaim cap: the failing attempt and the terminal index") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7, "default", R"({"max_reclaim_count":1})");
+  const auto eid = create(fx, 7, "default", R"({"max_reclaim_count":1})");
   const std::string tag = tag_of(eid);
   auto l0 = acquire_lease(fx, eid, "w1", 1000);
   REQUIRE(fx.backend->expire_leases(scan(7, l0.lease_expires_at))->changed == 1);

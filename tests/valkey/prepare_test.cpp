@@ -51,7 +51,7 @@ TEST_CASE("prepare replaces a library of another version") {
 
 TEST_CASE("operations before the library is loaded report script_not_loaded") {
   valkey_fixture fx(false);
-  auto r = fx.backend->get_execution_state(execution_id::mint(1).value);
+  auto r = fx.backend->get_execution_state(execution_id::mint(1));
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().kind == error_kind::transport);
   CHECK(r.error().code == "script_not_loaded");

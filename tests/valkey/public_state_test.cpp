@@ -11,7 +11,7 @@ using namespace ff::test;
 
 TEST_CASE("the stored label after an operator override, a non-retryable failure, a signal") {
   valkey_fixture fx;
-  const std::string forced = create(fx, 7);
+  const auto forced = create(fx, 7);
   auto l = acquire_lease(fx, forced);
   auto unfenced = complete_request(l);
   unfenced.fence = {};
@@ -19,7 +19,7 @@ TEST_CASE("the stored label after an operator override, a non-retryable failure,
   REQUIRE(fx.backend->complete_execution(unfenced).has_value());
   CHECK(consistent_core(fx, forced)["public_state"] == "completed");
 
-  const std::string failing = create(
+  const auto failing = create(
       fx, 7, "default",
       R"({"retry_policy":{"max_retries":2,"backoff":{"type":"fixed","delay_ms":60000}}})");
   auto f = acquire_lease(fx, failing);

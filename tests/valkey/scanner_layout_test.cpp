@@ -31,7 +31,7 @@ std::vector<std::string> keys_containing(valkey_fixture& fx, const std::string& 
 
 TEST_CASE("an attempt timeout: its index entry, the failed attempt, a stale entry only cleaned") {
   valkey_fixture fx;
-  const std::string eid =
+  const auto eid =
       create(fx, 7, "default",
              R"({"timeout_policy":{"attempt_timeout_ms":1000},"retry_policy":{"max_retries":3}})");
   const std::string tag = tag_of(eid);
@@ -56,7 +56,7 @@ TEST_CASE("an attempt timeout: its index entry, the failed attempt, a stale entr
   CHECK_FALSE(score_of(fx, lk::lease_expiry_key(tag), eid).has_value());
 
   // An entry left behind by a finished execution is only cleaned.
-  fx.cmd({"ZADD", lk::attempt_timeout_key(tag), "1", eid});
+  fx.cmd({"ZADD", lk::attempt_timeout_key(tag), "1", eid.value});
   auto cleaned = fx.backend->expire_attempt_timeouts(scan(7, now_ms()));
   REQUIRE(cleaned.has_value());
   CHECK(cleaned->changed == 0);
@@ -70,7 +70,7 @@ TEST_CASE("an execution deadline moves the execution from its queue to the termi
   auto a = sample_create_args(7);
   a.execution_deadline_at = now_ms() + 1000;
   REQUIRE(fx.backend->create_execution(a).has_value());
-  const std::string& eid = a.execution_id;
+  const auto& eid = a.execution_id;
   REQUIRE(fx.backend->expire_execution_deadlines(scan(7, a.execution_deadline_at))->changed == 1);
   auto core = consistent_core(fx, eid);
   CHECK(core["terminal_outcome"] == "expired");
@@ -83,30 +83,30 @@ TEST_CASE("an execution deadline moves the execution from its queue to the termi
 TEST_CASE("trim_retention deletes every key and index entry of a trimmed execution") {
   valkey_fixture fx;
   const std::string tag = "{fp:7}";
-  const std::string old_one = create(fx, 7);
+  const auto old_one = create(fx, 7);
   auto l1 = acquire_lease(fx, old_one);
   auto frame = frame_for(l1, "x");
   frame.summary_patch = R"({"a":1})";
   append_ok(fx, frame);
   REQUIRE(fx.backend->complete_execution(complete_request(l1)).has_value());
-  const std::string short_one =
+  const auto short_one =
       create(fx, 7, "default", R"({"stream_policy":{"retention_ttl_ms":1000}})");
   auto l2 = acquire_lease(fx, short_one);
   REQUIRE(fx.backend->complete_execution(complete_request(l2)).has_value());
-  const std::string running = create(fx, 7);
+  const auto running = create(fx, 7);
   acquire_lease(fx, running);
 
   const std::int64_t done_old = std::stoll(core_of(fx, old_one)["completed_at"]);
   const std::int64_t done_short = std::stoll(core_of(fx, short_one)["completed_at"]);
-  REQUIRE_FALSE(keys_containing(fx, old_one).empty());
+  REQUIRE_FALSE(keys_containing(fx, old_one.value).empty());
   CHECK(score_of(fx, lk::retention_key(tag), short_one) == done_short + 1000);
 
   REQUIRE(fx.backend->trim_retention(scan(7, done_short + 1000))->changed == 1);
-  CHECK(keys_containing(fx, short_one).empty());
-  CHECK_FALSE(keys_containing(fx, old_one).empty());
+  CHECK(keys_containing(fx, short_one.value).empty());
+  CHECK_FALSE(keys_containing(fx, old_one.value).empty());
 
   REQUIRE(fx.backend->trim_retention(scan(7, done_old + 86'400'000))->changed == 1);
-  CHECK(keys_containing(fx, old_one).empty());
+  CHECK(keys_containing(fx, old_one.value).empty());
   // Index entries go too; the running execution is untouched.
   for (const auto& key : {lk::all_executions_key(tag), lk::lane_terminal_key(tag, "default"),
                           lk::retention_key(tag)}) {
@@ -121,7 +121,7 @@ TEST_CASE("reconcile_indexes repairs queue membership and public_state") {
   valkey_fixture fx;
   const std::string tag = "{fp:7}";
   const std::string queue = lk::lane_eligible_key(tag, "default");
-  std::vector<std::string> ids = {create(fx, 7), create(fx, 7), create(fx, 7)};
+  std::vector<std::string> ids = {create(fx, 7).value, create(fx, 7).value, create(fx, 7).value};
   auto got = acquire(fx, 7, "default", "w1");
   REQUIRE(got.acquired);
   const std::string completed = got.lease.execution_id;
@@ -155,7 +155,7 @@ TEST_CASE("reconcile_indexes repairs queue membership and public_state") {
   CHECK(score_of(fx, queue, dropped).has_value());
   CHECK_FALSE(score_of(fx, queue, completed).has_value());
   CHECK_FALSE(score_of(fx, queue, ghost).has_value());
-  CHECK(consistent_core(fx, mislabeled)["public_state"] == "waiting");
+  CHECK(consistent_core(fx, typed_id(mislabeled))["public_state"] == "waiting");
 
   auto clean = fx.backend->reconcile_indexes(s);
   REQUIRE(clean.has_value());

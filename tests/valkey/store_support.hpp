@@ -18,7 +18,7 @@ namespace ff::test {
 
 namespace lk = ff::valkey_keys;
 
-inline std::string tag_of(const std::string& eid) { return lk::tag_of(eid); }
+inline std::string tag_of(const execution_id& eid) { return lk::tag_of(eid.value); }
 
 inline std::map<std::string, std::string> hash_of(valkey_fixture& fx, const std::string& key) {
   auto r = fx.cmd({"HGETALL", key});
@@ -28,7 +28,7 @@ inline std::map<std::string, std::string> hash_of(valkey_fixture& fx, const std:
   return out;
 }
 
-inline std::map<std::string, std::string> core_of(valkey_fixture& fx, const std::string& eid) {
+inline std::map<std::string, std::string> core_of(valkey_fixture& fx, const execution_id& eid) {
   return hash_of(fx, lk::exec_core_key(eid));
 }
 
@@ -43,6 +43,15 @@ inline std::optional<std::int64_t> score_of(valkey_fixture& fx, const std::strin
 
 inline bool in_set(valkey_fixture& fx, const std::string& key, const std::string& member) {
   return fx.cmd({"SISMEMBER", key, member}).integer == 1;
+}
+
+// The same, for an execution as an index member (its text).
+inline std::optional<std::int64_t> score_of(valkey_fixture& fx, const std::string& key,
+                                            const execution_id& member) {
+  return score_of(fx, key, member.value);
+}
+inline bool in_set(valkey_fixture& fx, const std::string& key, const execution_id& member) {
+  return in_set(fx, key, member.value);
 }
 
 // execution-model.md §3.3.
@@ -70,7 +79,7 @@ inline std::string derived_public_state(const std::map<std::string, std::string>
 // Reads the core, checks the stored public_state against the derivation
 // (reads derive it, so only the raw hash shows a stale label), returns it.
 inline std::map<std::string, std::string> consistent_core(valkey_fixture& fx,
-                                                          const std::string& eid) {
+                                                          const execution_id& eid) {
   auto core = core_of(fx, eid);
   REQUIRE_MESSAGE(!core.empty(), "no exec_core for " << eid);
   CHECK_MESSAGE(core.at("public_state") == derived_public_state(core),
@@ -79,13 +88,13 @@ inline std::map<std::string, std::string> consistent_core(valkey_fixture& fx,
   return core;
 }
 
-inline std::map<std::string, std::string> waitpoint_of(valkey_fixture& fx, const std::string& eid,
+inline std::map<std::string, std::string> waitpoint_of(valkey_fixture& fx, const execution_id& eid,
                                                        const std::string& wpid) {
   return hash_of(fx, lk::waitpoint_hash_key(tag_of(eid), wpid));
 }
 
 inline std::map<std::string, std::string> suspension_of(valkey_fixture& fx,
-                                                        const std::string& eid) {
+                                                        const execution_id& eid) {
   return hash_of(fx, lk::suspension_current_key(eid));
 }
 

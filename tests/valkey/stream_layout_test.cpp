@@ -18,12 +18,12 @@ std::string summary_document(valkey_fixture& fx, const std::string& eid) {
 
 TEST_CASE("the stream meta hash; refused appends write no entry") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
   auto first = append_ok(fx, frame_for(l, "one"));
   auto meta = hash_of(fx, lk::stream_meta_key(eid, 0));
-  CHECK(meta["execution_id"] == eid);
+  CHECK(meta["execution_id"] == eid.value);
   CHECK(meta["attempt_id"] == l.attempt_id);
   CHECK(meta["frame_count"] == "1");
   CHECK(meta["total_bytes"] == "3");
@@ -45,7 +45,7 @@ TEST_CASE("the stream meta hash; refused appends write no entry") {
 
 TEST_CASE("best-effort frames expire the stream key; a durable frame persists it; MAXLEN") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   const std::string stream = lk::stream_key(eid, 0);
 
@@ -69,7 +69,7 @@ TEST_CASE("best-effort frames expire the stream key; a durable frame persists it
 
 TEST_CASE("summary patches merge into the stored document as JSON merge patch") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
 
   auto f = frame_for(l, "", "summary");
@@ -77,7 +77,7 @@ TEST_CASE("summary patches merge into the stored document as JSON merge patch") 
   append_ok(fx, f);
   f.summary_patch = R"({"a":null,"b":{"d":3},"n":"__ff_null__"})";
   append_ok(fx, f);
-  auto doc = summary_document(fx, eid);
+  auto doc = summary_document(fx, eid.value);
   CHECK(doc.find("\"a\"") == std::string::npos);
   CHECK(doc.find("\"c\":2") != std::string::npos);
   CHECK(doc.find("\"d\":3") != std::string::npos);
@@ -93,5 +93,5 @@ TEST_CASE("summary patches merge into the stored document as JSON merge patch") 
   f.summary_patch = "not json";
   REQUIRE_FALSE(fx.backend->append_frame(f).has_value());
   CHECK(hash_of(fx, lk::attempt_summary_key(eid, 0))["version"] == "2");
-  CHECK(summary_document(fx, eid) == doc);
+  CHECK(summary_document(fx, eid.value) == doc);
 }

@@ -11,7 +11,7 @@ using namespace ff::test;
 
 TEST_CASE("suspend and resume: exec_core, indexes, suspension / waitpoint / signal hashes") {
   valkey_fixture fx;
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   const std::string tag = tag_of(eid);
   auto lease = acquire_lease(fx, eid);
   auto req = suspend_request(lease, {"approval"}, single_on("approval", "approve"));
@@ -68,7 +68,7 @@ TEST_CASE("suspend and resume: exec_core, indexes, suspension / waitpoint / sign
   CHECK(hash_of(fx, lk::waitpoint_condition_key(tag, wpid))["closed"] == "1");
   auto stored = hash_of(fx, lk::signal_hash_key(tag, sig.signal_id));
   CHECK(stored["observed_effect"] == "resume_condition_satisfied");
-  CHECK(stored["target_execution_id"] == eid);
+  CHECK(stored["target_execution_id"] == eid.value);
 
   auto resumed = acquire_lease(fx, eid, "w2");
   REQUIRE(resumed.attempt_type == attempt_kind::resumed);
@@ -94,7 +94,7 @@ TEST_CASE("a resumed execution: ff_claim_execution answers use_claim_resumed_exe
   g.lane_id = "default";
   REQUIRE(fx.backend->issue_claim_grant(g).has_value());
   auto c = claim_request(s.eid, "w3");
-  auto fresh = fx.fcall_on_execution("ff_claim_execution", s.eid, claim_argv(c));
+  auto fresh = fx.fcall_on_execution("ff_claim_execution", s.eid.value, claim_argv(c));
   CHECK_FALSE(fresh.ok);
   CHECK(fresh.status == "use_claim_resumed_execution");
   // claim_execution goes on to the resumed claim, consuming the grant.
@@ -132,7 +132,7 @@ TEST_CASE("resume_delay_ms parks the execution in the delayed set") {
 
 TEST_CASE("a refused suspend writes nothing; the default waitpoint key") {
   valkey_fixture fx;
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto stale = suspend_request(lease, {"k"}, single_on("k"));
   stale.fence.lease_epoch += 1;
@@ -155,7 +155,7 @@ TEST_CASE("a refused suspend writes nothing; the default waitpoint key") {
 
 TEST_CASE("a repeated suspend with the same idempotency key rewrites nothing") {
   valkey_fixture fx;
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto req = suspend_request(lease, {"k"}, single_on("k"));
   req.idempotency_key = "suspend-1";
@@ -261,7 +261,7 @@ TEST_CASE("cancel and deadline expiry of a suspended execution close its hashes 
 
   // Execution deadline of a suspended execution, made due by hand.
   auto d = create_and_suspend(fx, {"k"}, single_on("k"));
-  fx.cmd({"ZADD", lk::execution_deadline_key(tag), "1000", d.eid});
+  fx.cmd({"ZADD", lk::execution_deadline_key(tag), "1000", d.eid.value});
   auto expired = fx.backend->expire_execution_deadlines(scan(7, 2000));
   REQUIRE(expired.has_value());
   CHECK(expired->changed == 1);

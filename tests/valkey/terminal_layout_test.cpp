@@ -10,7 +10,7 @@ using namespace ff::test;
 
 TEST_CASE("retries: counters, attempt hashes, the delayed and terminal indexes") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7, "default", two_fixed_retries);
+  const auto eid = create(fx, 7, "default", two_fixed_retries);
   const std::string tag = tag_of(eid);
   const std::string delayed = lk::lane_delayed_key(tag, "default");
 
@@ -69,7 +69,7 @@ TEST_CASE("retries: counters, attempt hashes, the delayed and terminal indexes")
 
 TEST_CASE("a terminal failure without a retry policy: no retry counted, the attempt ended") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   REQUIRE(fail_ok(fx, fail_request(l)).outcome == fail_disposition::failed);
   auto core = consistent_core(fx, eid);
@@ -82,7 +82,7 @@ TEST_CASE("a terminal failure without a retry policy: no retry counted, the atte
 TEST_CASE("a replayed terminal call rewrites no exec_core field") {
   valkey_fixture fx;
   SUBCASE("complete") {
-    const std::string eid = create(fx, 7);
+    const auto eid = create(fx, 7);
     auto l = acquire_lease(fx, eid);
     REQUIRE(fx.backend->complete_execution(complete_request(l, "first")).has_value());
     const auto core_before = core_of(fx, eid);
@@ -91,7 +91,7 @@ TEST_CASE("a replayed terminal call rewrites no exec_core field") {
     CHECK(fx.cmd({"GET", lk::exec_result_key(eid)}).str == "first");
   }
   SUBCASE("fail with a retry scheduled") {
-    const std::string eid = create(fx, 7, "default", two_fixed_retries);
+    const auto eid = create(fx, 7, "default", two_fixed_retries);
     auto l = acquire_lease(fx, eid);
     REQUIRE(fail_ok(fx, fail_request(l)).outcome == fail_disposition::retry_scheduled);
     const auto core_before = core_of(fx, eid);
@@ -103,7 +103,7 @@ TEST_CASE("a replayed terminal call rewrites no exec_core field") {
 
 TEST_CASE("cancel of a running execution: exec_core, the attempt, the lease indexes") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   const std::string tag = tag_of(eid);
   acquire_lease(fx, eid);
 
@@ -124,7 +124,7 @@ TEST_CASE("cancel of a running execution: exec_core, the attempt, the lease inde
 
 TEST_CASE("cancel records who cancelled; a waiting execution leaves its queue") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7);
+  const auto eid = create(fx, 7);
   auto l = acquire_lease(fx, eid);
   cancel_args c;
   c.execution_id = eid;
@@ -134,7 +134,7 @@ TEST_CASE("cancel records who cancelled; a waiting execution leaves its queue") 
   REQUIRE(fx.backend->cancel_execution(c).has_value());
   CHECK(core_of(fx, eid)["cancelled_by"] == "lease_holder");
 
-  const std::string waiting = create(fx, 7);
+  const auto waiting = create(fx, 7);
   cancel_args w;
   w.execution_id = waiting;
   w.reason = "not needed";
@@ -148,7 +148,7 @@ TEST_CASE("cancel records who cancelled; a waiting execution leaves its queue") 
 
 TEST_CASE("replay: back in the queue, out of the terminal and retention indexes") {
   valkey_fixture fx;
-  const std::string eid = create(fx, 7, "default", R"({"max_replay_count":1})");
+  const auto eid = create(fx, 7, "default", R"({"max_replay_count":1})");
   const std::string tag = tag_of(eid);
   auto l0 = acquire_lease(fx, eid);
   REQUIRE(fx.backend->complete_execution(complete_request(l0, "v1")).has_value());

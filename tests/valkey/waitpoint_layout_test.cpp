@@ -12,7 +12,7 @@ using namespace ff::test;
 
 TEST_CASE("a pending waitpoint hash; buffer_signal_for_pending_waitpoint; an already satisfied suspend") {
   valkey_fixture fx;
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto req = pending_request(lease, "callback");
   pending_ok(fx, req);
@@ -54,7 +54,7 @@ TEST_CASE("a pending waitpoint hash; buffer_signal_for_pending_waitpoint; an alr
 
 TEST_CASE("activation takes a pending waitpoint out of the expiry index") {
   valkey_fixture fx;
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto p = pending_ok(fx, pending_request(lease, "votes", now_ms() + 3'600'000));
   const std::string tag = tag_of(eid);
@@ -76,7 +76,7 @@ TEST_CASE("activation takes a pending waitpoint out of the expiry index") {
 
 TEST_CASE("buffer_signal_for_pending_waitpoint refuses an active waitpoint") {
   valkey_fixture fx;
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   auto mine = pending_ok(fx, pending_request(lease, "mine"));
   suspend_args s;
@@ -93,7 +93,7 @@ TEST_CASE("buffer_signal_for_pending_waitpoint refuses an active waitpoint") {
 
 TEST_CASE("pending waitpoint expiry and completion close them never_committed") {
   valkey_fixture fx;
-  const std::string eid = create(fx);
+  const auto eid = create(fx);
   auto lease = acquire_lease(fx, eid);
   const std::int64_t at = now_ms() + 60'000;
   auto soon = pending_ok(fx, pending_request(lease, "soon", at));
