@@ -69,6 +69,12 @@ no_note note_of(op_tag<Op>, const typename Op::args&) {
 std::string note_of(op_tag<ops::create_execution>, const create_execution_args& args) {
   return args.lane_id;
 }
+std::vector<std::string> note_of(op_tag<ops::create_executions>, const create_batch_args& args) {
+  std::vector<std::string> lanes;
+  lanes.reserve(args.items.size());
+  for (const auto& item : args.items) lanes.push_back(item.lane_id);
+  return lanes;
+}
 
 // After the store answered with success: tell the lanes about work that
 // became eligible.
@@ -147,6 +153,17 @@ expected<unit> mint_suspension(const hmac_ring& ring, suspend_args& args) {
 void on_success(self_ptr self, op_tag<ops::create_execution>, const std::string& lane,
                 const create_execution_outcome& out) {
   if (out.created && out.public_state == public_state_kind::waiting) tell_lane(self, lane);
+}
+
+void on_success(self_ptr self, op_tag<ops::create_executions>,
+                const std::vector<std::string>& lanes, const create_batch_outcome& out) {
+  std::set<std::string_view> told;
+  for (std::size_t i = 0; i < out.items.size() && i < lanes.size(); ++i) {
+    const auto& item = out.items[i];
+    if (item.ok && item.outcome.created && item.outcome.public_state == public_state_kind::waiting &&
+        told.insert(lanes[i]).second)
+      tell_lane(self, lanes[i]);
+  }
 }
 
 void on_success(self_ptr self, op_tag<ops::fail_execution>, const no_note&,

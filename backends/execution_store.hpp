@@ -14,6 +14,10 @@ public:
   virtual ~execution_store() = default;
 
   virtual expected<create_execution_outcome> create_execution(const create_execution_args& args) = 0;
+  // Every item's id is on one partition. The items go to the store in one
+  // round trip; an error of the whole call (the store unreachable) leaves
+  // each item created or not, so a retry relies on ids or idempotency keys.
+  virtual expected<create_batch_outcome> create_executions(const create_batch_args& args) = 0;
   // Not found -> engine_error of kind not_found (code execution_not_found).
   virtual expected<execution_info> get_execution(const execution_id& id) = 0;
   virtual expected<std::string> get_execution_state(const execution_id& id) = 0;

@@ -124,6 +124,9 @@ struct node_wide {
 struct create_execution : backend_method<&engine_backend::create_execution>, per_execution {
   static constexpr const char* name = "create_execution";
 };
+struct create_executions : backend_method<&engine_backend::create_executions>, per_execution {
+  static constexpr const char* name = "create_executions";
+};
 struct get_execution : backend_method<&engine_backend::get_execution>, per_execution {
   static constexpr const char* name = "get_execution";
 };
@@ -274,7 +277,7 @@ struct ping : node_wide {
 // Served by the partition actor that owns the execution's partition, which
 // forwards them, in order, to its backend actor.
 using partition_operations = operation_list<
-  ops::create_execution, ops::get_execution, ops::get_execution_state,
+  ops::create_execution, ops::create_executions, ops::get_execution, ops::get_execution_state,
   ops::get_execution_result, ops::list_executions, ops::acquire_next_in_lane,
   ops::grant_next_in_lane, ops::claim_execution, ops::renew_lease, ops::complete_execution,
   ops::fail_execution, ops::update_progress, ops::cancel_execution, ops::replay_execution,

@@ -125,6 +125,25 @@ struct execution_info {
   std::string cancel_reason;      // empty = not cancelled with a reason
 };
 
+// POST /v1/executions/batch: executions of one partition, created in
+// order, each on its own (an item's failure does not undo the others).
+constexpr std::size_t max_create_batch = 1000;
+
+struct create_batch_args {
+  std::vector<create_execution_args> items;
+};
+
+// One item's answer: its outcome, or the error it alone met.
+struct create_batch_item {
+  bool ok = false;
+  create_execution_outcome outcome;
+  engine_error error;
+};
+
+struct create_batch_outcome {
+  std::vector<create_batch_item> items; // in the order of the arguments
+};
+
 struct list_executions_args {
   std::uint16_t partition = 0;
   std::string cursor;             // exclusive start; empty = from the beginning
@@ -152,6 +171,21 @@ typename Inspector::result_type inspect(Inspector& f, create_execution_args& x) 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, create_execution_outcome& x) {
   return f(x.created, x.execution_id, x.public_state);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_batch_args& x) {
+  return f(x.items);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_batch_item& x) {
+  return f(x.ok, x.outcome, x.error);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_batch_outcome& x) {
+  return f(x.items);
 }
 
 template <class Inspector>

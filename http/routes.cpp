@@ -12,6 +12,7 @@ const std::vector<route_def>& route_table() {
       // rest-api.md §3 (reference routes)
       {"GET", "/v1/executions", large, handle_list_executions},
       {"POST", "/v1/executions", large, handle_create_execution},
+      {"POST", "/v1/executions/batch", body_limit_batch, handle_create_executions},
       {"GET", "/v1/executions/{id}", none, handle_get_execution},
       {"GET", "/v1/executions/{id}/state", none, handle_get_execution_state},
       {"GET", "/v1/executions/{id}/pending-waitpoints", none,

@@ -62,6 +62,33 @@ engine_error classify_redis_error_reply(std::string_view op, const std::string& 
   return engine_error::internal(where);
 }
 
+namespace {
+
+// The envelope of one function's reply.
+expected<lua_envelope> parse_envelope(std::string_view function, redis_value& r) {
+  if (r.is_error())
+    return classify_redis_error_reply(function, r.str);
+  if (r.kind != redis_value::type::array || r.elements.size() < 2 ||
+      r.elements[0].kind != redis_value::type::integer ||
+      (r.elements[0].integer != 0 && r.elements[0].integer != 1) || !r.elements[1].is_string())
+    return engine_error::internal("malformed reply envelope from " + std::string(function));
+
+  lua_envelope env;
+  env.ok = r.elements[0].integer == 1;
+  env.status = std::move(r.elements[1].str);
+  env.fields.assign(std::make_move_iterator(r.elements.begin() + 2),
+                    std::make_move_iterator(r.elements.end()));
+  return env;
+}
+
+expected<lua_envelope> classified(expected<lua_envelope> env) {
+  if (env && !env->ok)
+    return classify_store_error(env->status, env->detail());
+  return env;
+}
+
+} // namespace
+
 expected<lua_envelope> call_function_raw(redis_connection& conn, std::string_view function,
                                          const std::vector<std::string>& keys,
                                          const std::vector<std::string>& args, call_mode mode) {
@@ -79,29 +106,38 @@ expected<lua_envelope> call_function_raw(redis_connection& conn, std::string_vie
   auto reply = conn.command(argv);
   if (!reply)
     return std::move(reply).error();
-  redis_value& r = *reply;
-  if (r.is_error())
-    return classify_redis_error_reply(function, r.str);
-  if (r.kind != redis_value::type::array || r.elements.size() < 2 ||
-      r.elements[0].kind != redis_value::type::integer ||
-      (r.elements[0].integer != 0 && r.elements[0].integer != 1) || !r.elements[1].is_string())
-    return engine_error::internal("malformed reply envelope from " + std::string(function));
+  return parse_envelope(function, *reply);
+}
 
-  lua_envelope env;
-  env.ok = r.elements[0].integer == 1;
-  env.status = std::move(r.elements[1].str);
-  env.fields.assign(std::make_move_iterator(r.elements.begin() + 2),
-                    std::make_move_iterator(r.elements.end()));
-  return env;
+expected<std::vector<expected<lua_envelope>>> call_function_pipelined(
+    redis_connection& conn, std::string_view function,
+    const std::vector<function_call_args>& calls) {
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(calls.size());
+  for (const auto& c : calls) {
+    std::vector<std::string> argv;
+    argv.reserve(3 + c.keys.size() + c.args.size());
+    argv.emplace_back("FCALL");
+    argv.emplace_back(function);
+    argv.push_back(std::to_string(c.keys.size()));
+    argv.insert(argv.end(), c.keys.begin(), c.keys.end());
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    commands.push_back(std::move(argv));
+  }
+  auto replies = conn.pipeline(commands);
+  if (!replies)
+    return std::move(replies).error();
+  std::vector<expected<lua_envelope>> out;
+  out.reserve(replies->size());
+  for (auto& r : *replies)
+    out.push_back(classified(parse_envelope(function, r)));
+  return out;
 }
 
 expected<lua_envelope> call_function(redis_connection& conn, std::string_view function,
                                      const std::vector<std::string>& keys,
                                      const std::vector<std::string>& args, call_mode mode) {
-  auto env = call_function_raw(conn, function, keys, args, mode);
-  if (env && !env->ok)
-    return classify_store_error(env->status, env->detail());
-  return env;
+  return classified(call_function_raw(conn, function, keys, args, mode));
 }
 
 } // namespace ff

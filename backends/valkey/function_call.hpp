@@ -36,6 +36,19 @@ expected<lua_envelope> call_function_raw(redis_connection& conn, std::string_vie
                                          const std::vector<std::string>& args,
                                          call_mode mode = call_mode::read_write);
 
+// One function call of a pipeline: its keys and arguments.
+struct function_call_args {
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+};
+
+// Sends every call of `function` in one round trip. The outer error is a
+// transport failure (no reply is known); each reply is parsed as
+// call_function would (a `[0, code, ...]` answer becomes its store error).
+expected<std::vector<expected<lua_envelope>>> call_function_pipelined(
+    redis_connection& conn, std::string_view function,
+    const std::vector<function_call_args>& calls);
+
 // As call_function_raw, but a `[0, code, detail...]` answer becomes
 // classify_store_error(code, detail).
 expected<lua_envelope> call_function(redis_connection& conn, std::string_view function,

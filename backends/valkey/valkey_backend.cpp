@@ -191,12 +191,14 @@ expected<unit> valkey_backend::ping() {
 
 // --- executions -----------------------------------------------------------
 
-expected<create_execution_outcome> valkey_backend::create_execution(
-    const create_execution_args& a) {
-  const std::string tag = a.execution_id.tag();
-  const std::string& eid = a.execution_id.value;
+namespace {
 
-  std::vector<std::string> keys = {
+// The keys and arguments of ff_create_execution for one execution.
+function_call_args create_call(const create_execution_args& a) {
+  const std::string tag = a.execution_id.tag();
+  const execution_id& eid = a.execution_id;
+  function_call_args c;
+  c.keys = {
       k::exec_core_key(eid),
       k::exec_payload_key(eid),
       k::exec_policy_key(eid),
@@ -208,8 +210,8 @@ expected<create_execution_outcome> valkey_backend::create_execution(
       k::execution_deadline_key(tag),
       k::all_executions_key(tag),
   };
-  std::vector<std::string> args = {
-      eid,
+  c.args = {
+      eid.value,
       a.namespace_name,
       a.lane_id,
       a.execution_kind,
@@ -225,9 +227,12 @@ expected<create_execution_outcome> valkey_backend::create_execution(
       a.quota_policy_id,
       optional_ms(a.delay_until),
       optional_ms(a.execution_deadline_at),
-      std::to_string(a.execution_id.partition),
+      std::to_string(eid.partition),
   };
-  auto env = call_function(conn_, "ff_create_execution", keys, args);
+  return c;
+}
+
+expected<create_execution_outcome> create_outcome_of(expected<lua_envelope> env) {
   if (!env)
     return std::move(env).error();
   create_execution_outcome out;
@@ -239,6 +244,37 @@ expected<create_execution_outcome> valkey_backend::create_execution(
       return r.error();
   } else if (env->status != "DUPLICATE") {
     return engine_error::internal("ff_create_execution: unexpected status " + env->status);
+  }
+  return out;
+}
+
+} // namespace
+
+expected<create_execution_outcome> valkey_backend::create_execution(
+    const create_execution_args& a) {
+  auto call = create_call(a);
+  return create_outcome_of(call_function(conn_, "ff_create_execution", call.keys, call.args));
+}
+
+expected<create_batch_outcome> valkey_backend::create_executions(const create_batch_args& a) {
+  std::vector<function_call_args> calls;
+  calls.reserve(a.items.size());
+  for (const auto& item : a.items)
+    calls.push_back(create_call(item));
+  auto replies = call_function_pipelined(conn_, "ff_create_execution", calls);
+  if (!replies)
+    return std::move(replies).error();
+  create_batch_outcome out;
+  out.items.reserve(replies->size());
+  for (auto& reply : *replies) {
+    create_batch_item item;
+    auto outcome = create_outcome_of(std::move(reply));
+    item.ok = outcome.has_value();
+    if (item.ok)
+      item.outcome = std::move(*outcome);
+    else
+      item.error = std::move(outcome).error();
+    out.items.push_back(std::move(item));
   }
   return out;
 }

@@ -25,6 +25,7 @@ public:
   void drop_connection() override { conn_.disconnect(); }
 
   expected<create_execution_outcome> create_execution(const create_execution_args& args) override;
+  expected<create_batch_outcome> create_executions(const create_batch_args& args) override;
   expected<execution_info> get_execution(const execution_id& id) override;
   expected<std::string> get_execution_state(const execution_id& id) override;
   expected<execution_result> get_execution_result(const execution_id& id) override;

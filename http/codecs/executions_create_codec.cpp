@@ -283,6 +283,11 @@ expected<policy_summary> check_policy(const rapidjson::Value& policy) {
   return out;
 }
 
+std::uint16_t minting_partition(const create_decode_options& options) {
+  return options.pick_partition ? options.pick_partition(options.flow_partitions)
+                                : random_partition(options.flow_partitions);
+}
+
 create_decode_result decode_create_execution(const rapidjson::Value& body,
                                              const create_decode_options& options) {
   create_decode_result result;
@@ -353,8 +358,7 @@ create_decode_result decode_create_execution(const rapidjson::Value& body,
                       : !args.idempotency_key.empty()
                           ? idempotency_partition(args.namespace_name, args.idempotency_key,
                                                   options.flow_partitions)
-                      : options.pick_partition ? options.pick_partition(options.flow_partitions)
-                                               : random_partition(options.flow_partitions);
+                                                : minting_partition(options);
     parsed_id = execution_id::mint(p);
   }
   args.execution_id = *parsed_id;
@@ -401,6 +405,12 @@ std::string encode_create_outcome(const create_execution_outcome& outcome) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
+  write_create_outcome_member(w, outcome);
+  w.EndObject();
+  return json_text(buf);
+}
+
+void write_create_outcome_member(json_writer& w, const create_execution_outcome& outcome) {
   write_key(w, outcome.created ? "Created" : "Duplicate");
   w.StartObject();
   write_key(w, "execution_id");
@@ -410,8 +420,6 @@ std::string encode_create_outcome(const create_execution_outcome& outcome) {
     write_string(w, text_of(outcome.public_state));
   }
   w.EndObject();
-  w.EndObject();
-  return json_text(buf);
 }
 
 } // namespace ff

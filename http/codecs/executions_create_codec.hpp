@@ -14,6 +14,7 @@
 #include "core/expected.hpp"
 #include "core/execution.hpp"
 #include "http/http_types.hpp"
+#include "http/json_codec.hpp"
 
 namespace ff {
 
@@ -34,6 +35,10 @@ struct create_decode_result {
 create_decode_result decode_create_execution(const rapidjson::Value& body,
                                              const create_decode_options& options);
 
+// The partition of a server-minted id with neither partition_id nor an
+// idempotency key: options.pick_partition, else uniform random.
+std::uint16_t minting_partition(const create_decode_options& options);
+
 // What a valid policy contributes to the create arguments.
 struct policy_summary {
   std::string policy_json = "{}";
@@ -50,5 +55,8 @@ expected<policy_summary> check_policy(const rapidjson::Value& policy);
 
 // {"Created":{"execution_id","public_state"}} or {"Duplicate":{"execution_id"}}
 std::string encode_create_outcome(const create_execution_outcome& outcome);
+// The same member ("Created":{..} or "Duplicate":{..}) inside an object
+// being written.
+void write_create_outcome_member(json_writer& w, const create_execution_outcome& outcome);
 
 } // namespace ff

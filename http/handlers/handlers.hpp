@@ -13,6 +13,7 @@ void handle_metrics(request_context& ctx);
 
 // POST /v1/executions
 void handle_create_execution(request_context& ctx);
+void handle_create_executions(request_context& ctx);
 // GET /v1/executions
 void handle_list_executions(request_context& ctx);
 // GET /v1/executions/{id}, .../state, .../result

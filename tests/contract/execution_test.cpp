@@ -63,6 +63,57 @@ CONTRACT_TEST("create then get returns every field, in the state of transition 1
   CHECK(*state == "waiting");
 }
 
+CONTRACT_TEST("create_executions answers each item on its own, in order") {
+  auto existing = sample_create_args(4);
+  create_ok(fx, existing);
+
+  create_batch_args batch;
+  batch.items.push_back(sample_create_args(4));
+  batch.items.back().input_payload = std::string("\0\xff\x80", 3);
+  batch.items.push_back(existing);                 // already stored
+  batch.items.push_back(sample_create_args(4));
+  batch.items.back().idempotency_key = "order-9";
+  batch.items.push_back(sample_create_args(4));
+  batch.items.back().idempotency_key = "order-9"; // the previous item's key
+  batch.items.push_back(sample_create_args(4));
+  batch.items.back().policy_json = "{not json";    // refused alone
+
+  auto r = fx.backend->create_executions(batch);
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().text()));
+  REQUIRE(r->items.size() == 5);
+  CHECK(r->items[0].ok);
+  CHECK(r->items[0].outcome.created);
+  CHECK(r->items[0].outcome.execution_id == batch.items[0].execution_id.value);
+  CHECK(r->items[0].outcome.public_state == public_state_kind::waiting);
+  CHECK(r->items[1].ok);
+  CHECK_FALSE(r->items[1].outcome.created);
+  CHECK(r->items[1].outcome.execution_id == existing.execution_id.value);
+  CHECK(r->items[2].ok);
+  CHECK(r->items[2].outcome.created);
+  CHECK(r->items[3].ok);
+  CHECK_FALSE(r->items[3].outcome.created);
+  CHECK(r->items[3].outcome.execution_id == batch.items[2].execution_id.value);
+  CHECK_FALSE(r->items[4].ok);
+  CHECK(r->items[4].error.code == "invalid_policy_json");
+
+  // What was created is stored as a single create stores it.
+  CHECK(public_state_of(fx, batch.items[0].execution_id) == "waiting");
+  auto got = acquire(fx, 4, "default", "w1");
+  REQUIRE(got.acquired);
+  auto second = acquire(fx, 4, "default", "w2");
+  auto third = acquire(fx, 4, "default", "w3");
+  REQUIRE(second.acquired);
+  REQUIRE(third.acquired);
+  CHECK_FALSE(acquire(fx, 4, "default", "w4").acquired);
+  for (const auto& lease : {got.lease, second.lease, third.lease})
+    if (lease.execution_id == batch.items[0].execution_id.value)
+      CHECK(lease.input_payload == std::string("\0\xff\x80", 3));
+  CHECK(error_code(fx.backend->get_execution(batch.items[3].execution_id)) ==
+        "execution_not_found");
+  CHECK(error_code(fx.backend->get_execution(batch.items[4].execution_id)) ==
+        "execution_not_found");
+}
+
 CONTRACT_TEST("a future delay_until creates a delayed execution") {
   auto a = sample_create_args(3);
   a.delay_until = now_ms() + 3'600'000;
