@@ -24,6 +24,17 @@ void write_signals(json_writer& w, const std::vector<delivered_signal>& signals)
 std::string encode_claimed_lease(const claimed_lease& l) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
+  write_claimed_lease(w, l);
+  return json_text(buf);
+}
+
+void write_leases(json_writer& w, const std::vector<claimed_lease>& leases) {
+  w.StartArray();
+  for (const auto& l : leases) write_claimed_lease(w, l);
+  w.EndArray();
+}
+
+void write_claimed_lease(json_writer& w, const claimed_lease& l) {
   w.StartObject();
   write_field(w, "execution_id", l.execution_id);
   write_u64(w, "attempt_index", l.attempt_index);
@@ -60,7 +71,6 @@ std::string encode_claimed_lease(const claimed_lease& l) {
   write_key(w, "signals");
   write_signals(w, l.signals);
   w.EndObject();
-  return json_text(buf);
 }
 
 } // namespace ff

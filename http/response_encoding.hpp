@@ -18,5 +18,8 @@ void write_signals(json_writer& w, const std::vector<delivered_signal>& signals)
 // The lease object (acquire and executions/{id}/claim). `signals` is always
 // present: `[]` unless the attempt resumes a suspension.
 std::string encode_claimed_lease(const claimed_lease& lease);
+void write_claimed_lease(json_writer& w, const claimed_lease& lease);
+// [lease, ...]: what acquire with max_tasks and a `next` request answer.
+void write_leases(json_writer& w, const std::vector<claimed_lease>& leases);
 
 } // namespace ff

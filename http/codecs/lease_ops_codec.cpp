@@ -1,6 +1,8 @@
 #include "http/codecs/lease_ops_codec.hpp"
 
+#include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
+#include "http/response_encoding.hpp"
 
 namespace ff {
 
@@ -135,9 +137,41 @@ std::string encode_renew_outcome(const renew_outcome& o) {
   return json_text(buf);
 }
 
-std::string encode_complete_outcome() { return R"({"outcome":"completed"})"; }
+namespace {
 
-std::string encode_fail_outcome(const fail_outcome& o) {
+void write_next(json_writer& w, const next_leases* next) {
+  if (!next) return;
+  write_key(w, "next");
+  write_leases(w, next->leases);
+  if (next->error) {
+    auto e = render_error(*next->error);
+    write_key(w, "next_error");
+    w.StartObject();
+    write_u64(w, "status", e.status);
+    write_field(w, "error", e.error);
+    if (!e.kind.empty()) write_field(w, "kind", e.kind);
+    if (e.retryable >= 0) {
+      write_key(w, "retryable");
+      w.Bool(e.retryable == 1);
+    }
+    w.EndObject();
+  }
+}
+
+} // namespace
+
+std::string encode_complete_outcome(const next_leases* next) {
+  if (!next) return R"({"outcome":"completed"})";
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  write_field(w, "outcome", "completed");
+  write_next(w, next);
+  w.EndObject();
+  return json_text(buf);
+}
+
+std::string encode_fail_outcome(const fail_outcome& o, const next_leases* next) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
@@ -147,6 +181,7 @@ std::string encode_fail_outcome(const fail_outcome& o) {
     write_key(w, "retry_at");
     w.Int64(o.retry_at);
   }
+  write_next(w, next);
   w.EndObject();
   return json_text(buf);
 }

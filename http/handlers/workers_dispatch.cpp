@@ -7,6 +7,7 @@
 #include "http/codecs/workers_dispatch_codec.hpp"
 #include "http/error_mapping.hpp"
 #include "http/handlers/handlers.hpp"
+#include "http/handlers/lease_batch.hpp"
 #include "http/json_codec.hpp"
 
 namespace ff {
@@ -18,10 +19,21 @@ void handle_worker_acquire(request_context& ctx) {
   auto d = decode_acquire(ctx.params, doc);
   if (!d) return ctx.reply.send(std::move(d.error));
 
+  if (d.args->max_tasks > 0) {
+    acquire_lease_batch(ctx.gateway, std::move(d.args->dispatch), d.args->max_tasks,
+                        [reply = ctx.reply](std::vector<claimed_lease> leases,
+                                            std::optional<engine_error> error) {
+                          reply.send_with([leases = std::move(leases), error = std::move(error)] {
+                            if (error) return error_response(*error);
+                            return http_response::json(200, encode_leases(leases));
+                          });
+                        });
+    return;
+  }
   // With wait_ms the request parks in the lane actor; the session has no
   // read timeout while a handler waits, so nothing here has to keep it.
   ctx.gateway.dispatch<ops::acquire_next_in_lane>(
-      std::move(*d.args),
+      std::move(d.args->dispatch),
       reply_on_strand<acquire_outcome>(ctx.reply, [](expected<acquire_outcome> r) {
         if (!r) return error_response(r.error());
         if (!r->acquired) return http_response::empty(204);

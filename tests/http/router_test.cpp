@@ -114,9 +114,9 @@ TEST_CASE("router: wrong method gives 405 with Allow; HEAD follows GET") {
 
 TEST_CASE("route table: every route once, limits per rest-api.md §1.7") {
   const auto& table = route_table();
-  // 29 reference routes, 10 worker routes of decisions.md §5 and the
-  // pending-waitpoint extension.
-  CHECK(table.size() == 29 + 11);
+  // 29 reference routes, 10 worker routes of decisions.md §5, the
+  // pending-waitpoint extension and batch create.
+  CHECK(table.size() == 29 + 12);
   for (std::size_t i = 0; i < table.size(); ++i)
     for (std::size_t j = i + 1; j < table.size(); ++j)
       CHECK_FALSE((std::string(table[i].method) == table[j].method &&
@@ -129,6 +129,7 @@ TEST_CASE("route table: every route once, limits per rest-api.md §1.7") {
   };
   CHECK(limit_of("GET", "/v1/executions") == 1048576);
   CHECK(limit_of("POST", "/v1/executions") == 1048576);
+  CHECK(limit_of("POST", "/v1/executions/batch") == 16777216);
   CHECK(limit_of("POST", "/v1/executions/{id}/signal") == 262144);
   CHECK(limit_of("POST", "/v1/executions/{id}/suspend") == 262144);
   for (auto path : {"/v1/executions/{id}/cancel", "/v1/executions/{id}/replay",

@@ -115,18 +115,19 @@ TEST_CASE("acquire body") {
                            json(R"({"lane_id":"default","worker_instance_id":"pod-1",)"
                                 R"("capabilities":["gpu","cpu","gpu"],"lease_ttl_ms":5000,"wait_ms":250})"));
   REQUIRE(ok);
-  CHECK(ok.args->worker_id == "worker-1");
-  CHECK(ok.args->worker_instance_id == "pod-1");
-  CHECK(ok.args->lane_id == "default");
-  CHECK(ok.args->worker_capabilities == "cpu,gpu");
-  CHECK(ok.args->lease_ttl_ms == 5000);
-  CHECK(ok.args->wait_ms == 250);
+  CHECK(ok.args->dispatch.worker_id == "worker-1");
+  CHECK(ok.args->dispatch.worker_instance_id == "pod-1");
+  CHECK(ok.args->dispatch.lane_id == "default");
+  CHECK(ok.args->dispatch.worker_capabilities == "cpu,gpu");
+  CHECK(ok.args->dispatch.lease_ttl_ms == 5000);
+  CHECK(ok.args->dispatch.wait_ms == 250);
+  CHECK(ok.args->max_tasks == 0); // the reference's one-lease answer
 
   auto defaults = decode_acquire(worker_path(), json(R"({"lane_id":"l","worker_instance_id":"i"})"));
   REQUIRE(defaults);
-  CHECK(defaults.args->lease_ttl_ms == 30000);
-  CHECK(defaults.args->wait_ms == 0);
-  CHECK(defaults.args->worker_capabilities.empty());
+  CHECK(defaults.args->dispatch.lease_ttl_ms == 30000);
+  CHECK(defaults.args->dispatch.wait_ms == 0);
+  CHECK(defaults.args->dispatch.worker_capabilities.empty());
   auto nulls = decode_acquire(worker_path(), json(R"({"lane_id":"l","worker_instance_id":"i",)"
                                                   R"("capabilities":null,"wait_ms":null})"));
   CHECK(nulls);
