@@ -8,7 +8,7 @@
 // would be most of the work). See README.md.
 
 const { EventEmitter } = require('node:events');
-const { Client, Pool } = require('pg');
+const { Client } = require('pg');
 const { run, makeWorkerUtils, Logger } = require('graphile-worker');
 const common = require('./common');
 
@@ -56,16 +56,27 @@ const peer = {
   },
 
   async openProducer(args) {
-    const pool = new Pool({ connectionString: args.pg, max: Math.max(1, args.inFlight) });
-    pool.on('error', (e) => process.stderr.write(`graphile producer pool: ${e}\n`));
-    const utils = await makeWorkerUtils({ pgPool: pool, schema: args.queue, logger });
+    // A pool as large as the adds in flight.
+    const utils = await makeWorkerUtils({
+      connectionString: args.pg,
+      maxPoolSize: Math.max(1, args.inFlight),
+      schema: args.queue,
+      logger,
+    });
+    // Open every connection of the pool now, outside the timed window.
+    let connected = 0;
+    let allConnected;
+    const barrier = new Promise((r) => (allConnected = r));
+    const n = Math.max(1, args.inFlight);
+    await Promise.all(Array.from({ length: n }, () => utils.withPgClient(async (c) => {
+      await c.query('select 1');
+      if (++connected === n) allConnected();
+      await barrier;
+    })));
     return {
       add: (data) => utils.addJob(TASK, { data }),
       addMany: (n, data) => utils.addJobs(Array.from({ length: n }, () => ({ identifier: TASK, payload: { data } }))),
-      close: async () => {
-        await utils.release();
-        await pool.end();
-      },
+      close: () => utils.release(),
     };
   },
 
