@@ -269,17 +269,22 @@ async function runMain(peer, args) {
       onStart: () => { if (state.onStart) state.onStart(nowNs()); },
       onCompleted: () => {
         ++state.completed;
-        const t = nowNs();
-        if (state.completed === state.target) state.lastCompleted = t;
+        if (state.completed < state.target) return;
+        if (state.completed === state.target) state.lastCompleted = nowNs();
         for (const w of state.waiters.splice(0)) w();
       },
     };
+    // Woken when the target is reached, and every 50 ms to check the time
+    // limit.
     const until = async (pred) => {
       while (!pred()) {
         if (Date.now() > deadline) throw new Error('time limit reached');
         await new Promise((r) => {
-          state.waiters.push(r);
-          setTimeout(r, 50);  // also re-checks the time limit
+          const t = setTimeout(r, 50);
+          state.waiters.push(() => {
+            clearTimeout(t);
+            r();
+          });
         });
       }
     };
