@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -98,6 +99,10 @@ pid_t start_child(const child_spec& spec) {
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
+    // Credentials first: changing them clears the parent-death signal.
+    if (spec.gid >= 0 && (setgroups(0, nullptr) != 0 || setgid(static_cast<gid_t>(spec.gid)) != 0))
+      _exit(125);
+    if (spec.uid >= 0 && setuid(static_cast<uid_t>(spec.uid)) != 0) _exit(125);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);  // the parent died before prctl
     if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) _exit(126);

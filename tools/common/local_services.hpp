@@ -27,6 +27,10 @@ struct child_spec {
   std::string cwd;                // empty: stay in this process' folder
   std::string log_path;           // stdout and stderr, appended
   int cpu = -1;                   // pin to this CPU, -1: no pinning
+  // Run as this user and group (needs root), -1: as this process. For
+  // servers that refuse to run as root, such as PostgreSQL.
+  int uid = -1;
+  int gid = -1;
 };
 // fork + exec; stdin is /dev/null and the child is killed when this
 // process dies, so a crash leaves nothing behind.

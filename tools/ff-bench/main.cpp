@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "peers.hpp"
 #include "scenario.hpp"
 #include "spawn.hpp"
 
@@ -73,7 +74,7 @@ std::string scenario_help() {
     if (!d.run) s += " (not implemented yet)";
     else if (d.needs_spawn) s += " (needs --spawn)";
   }
-  return s;
+  return s + "; peers: only the --peers comparison";
 }
 
 struct harness {
@@ -183,8 +184,31 @@ int run_main(int argc, char** argv) {
   app.add_option("--baseline-nil-sleep-ms", o.baseline_nil_sleep_ms,
                  "baseline: sleep after an empty BLMPOP")
       ->check(CLI::Range(0, 10000));
+  app.add_option("--peers", o.peers,
+                 "compare with other job queues in the same invocation: bullmq, graphile "
+                 "(comma-separated; runners in tools/peer-bench, installed with npm ci)")
+      ->delimiter(',');
+  app.add_option("--peer-modes", o.peer_modes, "peers: queued, concurrent, pickup (comma-separated)")
+      ->delimiter(',');
+  app.add_option("--peer-dir", o.peer_dir, "peers: the runners' folder (default: tools/peer-bench)");
+  app.add_option("--node-bin", o.node_bin, "peers: the Node.js executable");
+  app.add_option("--pg-url", o.pg_url,
+                 "peers: graphile's PostgreSQL without --spawn, postgres://user@127.0.0.1:5432/db");
+  app.add_option("--pg-setting", o.pg_settings,
+                 "peers: NAME=VALUE for the spawned PostgreSQL (repeatable), e.g. "
+                 "--pg-setting synchronous_commit=on");
   CLI11_PARSE(app, argc, argv);
   o.redis_args = split_words(o.redis_args);
+  if (auto why = check_peer_setup(o); !why.empty()) {
+    std::fprintf(stderr, "ff-bench: %s\n", why.c_str());
+    return 2;
+  }
+  const bool peers_only = o.scenario == "peers";
+  if (peers_only && o.peers.empty()) {
+    std::fprintf(stderr, "ff-bench: --scenario peers needs --peers bullmq[,graphile]\n");
+    return 2;
+  }
+  const bool need_node = !o.peers.empty();
 
   // What to run.
   std::vector<const scenario_def*> systems;  // scenarios other than the baseline
@@ -192,7 +216,7 @@ int run_main(int argc, char** argv) {
   if (o.scenario == "all") {
     for (const auto& d : scenario_registry())
       if (d.run && d.in_all && d.cli_name != "baseline") systems.push_back(&d);
-  } else if (!baseline_only) {
+  } else if (!baseline_only && !peers_only) {
     const auto* d = find_scenario(o.scenario);
     if (!d) {
       std::fprintf(stderr, "unknown scenario '%s'. %s\n", o.scenario.c_str(),
@@ -222,6 +246,7 @@ int run_main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) rctx.command_line += (i ? " " : "") + shell_quote(argv[i]);
 
   std::unique_ptr<spawned_stack> stack;
+  std::unique_ptr<peer_stores> peer_store;
   http_target node;
   std::optional<redis_address> store;
   try {
@@ -231,12 +256,13 @@ int run_main(int argc, char** argv) {
       node = parse_http_target("http://127.0.0.1:" + std::to_string(stack->node_port()), o.token);
       store = redis_address{"127.0.0.1", stack->redis_port()};
     } else {
-      if (!systems.empty()) node = parse_http_target(o.target, o.token);
+      if (!systems.empty() || need_node) node = parse_http_target(o.target, o.token);
       if (!o.redis.empty()) {
         auto ep = resolve_loopback(o.redis, "6379");
         store = redis_address{ep.address().to_string(), ep.port()};
       }
     }
+    if (!o.peers.empty()) peer_store = std::make_unique<peer_stores>(o, store);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ff-bench: %s\n", e.what());
     return 2;
@@ -247,7 +273,7 @@ int run_main(int argc, char** argv) {
     std::fprintf(stderr, "ff-bench: the baseline needs --redis host:port or --spawn\n");
     return 2;
   }
-  if (!systems.empty() &&
+  if ((!systems.empty() || need_node) &&
       sync_get_status(node, "/healthz", std::chrono::milliseconds(2000)) != 200) {
     std::fprintf(stderr, "ff-bench: no healthy node at %s (GET /healthz)\n",
                  o.spawn ? "the spawned node" : o.target.c_str());
@@ -258,7 +284,7 @@ int run_main(int argc, char** argv) {
 
   boost::asio::io_context io;
   progress line;
-  bench_context ctx{o, io, systems.empty() ? nullptr : &node, store, line, {}};
+  bench_context ctx{o, io, systems.empty() && !need_node ? nullptr : &node, store, line, {}};
   ctx.processes.emplace_back("ff_bench", static_cast<int>(getpid()));
   if (stack) {
     ctx.processes.emplace_back("ff_node", static_cast<int>(stack->node_pid()));
@@ -306,7 +332,10 @@ int run_main(int argc, char** argv) {
     reports.push_back(std::move(rep));
   }
   if (!baseline_report.runs.empty()) reports.insert(reports.begin(), baseline_report);
+  std::vector<peer_mode_report> peer_reports;
+  if (peer_store && !stop_requested) peer_reports = run_peer_comparison(ctx, *peer_store);
 
+  if (peer_store) peer_store->stop();
   if (stack) stack->stop();
 
   bool all_ok = !stop_requested;
@@ -321,7 +350,23 @@ int run_main(int argc, char** argv) {
       all_ok = false;
     }
   }
-  std::cout << markdown_table(rctx, reports) << std::flush;
+  if (!peer_reports.empty()) {
+    for (const auto& m : peer_reports)
+      for (const auto& runs : m.runs) {
+        auto f = figures_of(runs);
+        if (f.failed || f.measured == 0) all_ok = false;
+      }
+    try {
+      auto path = write_peer_report(rctx, *peer_store, peer_reports);
+      std::fprintf(stderr, "wrote %s\n", path.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ff-bench: %s\n", e.what());
+      all_ok = false;
+    }
+  }
+  if (!reports.empty()) std::cout << markdown_table(rctx, reports);
+  if (!peer_reports.empty()) std::cout << peer_markdown(rctx, peer_reports);
+  std::cout << std::flush;
   if (stop_requested) return 130;
   return all_ok ? 0 : 1;
 }

@@ -65,6 +65,15 @@ struct bench_options {
   int baseline_chunk = 1000;
   int baseline_block_s = 1;
   int baseline_nil_sleep_ms = 10;
+
+  // Peers (peers.hpp): BullMQ and graphile-worker runners, alternating
+  // with ff-node in the same invocation.
+  std::vector<std::string> peers;  // bullmq, graphile; empty = no peer runs
+  std::vector<std::string> peer_modes{"queued", "concurrent", "pickup"};
+  std::string peer_dir;        // default: tools/peer-bench of the source tree
+  std::string node_bin = "node";
+  std::string pg_url;          // graphile's store without --spawn (loopback only)
+  std::vector<std::string> pg_settings;  // NAME=VALUE for the spawned PostgreSQL
 };
 
 } // namespace ffbench

@@ -102,6 +102,9 @@ void write_config(writer& w, const bench_options& o) {
   integer(w, "baseline_chunk", o.baseline_chunk);
   integer(w, "baseline_block_s", o.baseline_block_s);
   integer(w, "baseline_nil_sleep_ms", o.baseline_nil_sleep_ms);
+  write_string_array(w, "peers", o.peers);
+  write_string_array(w, "peer_modes", o.peers.empty() ? std::vector<std::string>{} : o.peer_modes);
+  write_string_array(w, "pg_settings", o.pg_settings);
   integer(w, "load_generator_threads", 1);
   w.EndObject();
 }

@@ -82,9 +82,6 @@ const scenario_def* find_scenario(const std::string& cli_name) {
   return nullptr;
 }
 
-namespace {
-
-// utime + stime of a process in milliseconds, -1 when it cannot be read.
 double process_cpu_ms(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat;
@@ -102,8 +99,6 @@ double process_cpu_ms(int pid) {
   }
   return (utime + stime) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
-
-} // namespace
 
 void cpu_meter::begin(const bench_context& ctx) {
   start_ms_.clear();

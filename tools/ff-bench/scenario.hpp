@@ -42,6 +42,10 @@ struct bench_context {
   int node_pid = -1;  // the spawned ff-node, -1 without --spawn
 };
 
+// utime + stime of a process in milliseconds (all its threads), -1 when
+// it cannot be read.
+double process_cpu_ms(int pid);
+
 // CPU time (user + system) the watched processes spend between begin()
 // and end(); written into a run as cpu_ms_<name>. It shows which process
 // a figure is bound by on a machine where all of them share two cores.
