@@ -117,6 +117,8 @@ namespace {
 // payload's byte array is never tokenized (parsing it dominated the load
 // generator's CPU time with 4 KiB payloads).
 struct lease_handler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, lease_handler> {
+  explicit lease_handler(int at) : lease_depth(at) {}
+  const int lease_depth; // 1: the body is the lease; 3: the first of {"next":[lease,..]}
   lease out;
   int depth = 0;
   int found = 0;
@@ -128,14 +130,14 @@ struct lease_handler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, lease_han
     return true;
   }
   bool String(const char* s, rapidjson::SizeType n, bool) {
-    if (depth == 1 && pending == field::execution_id) out.execution_id.assign(s, n), ++found;
-    else if (depth == 1 && pending == field::lease_id) out.lease_id.assign(s, n), ++found;
+    if (depth == lease_depth && pending == field::execution_id) out.execution_id.assign(s, n), ++found;
+    else if (depth == lease_depth && pending == field::lease_id) out.lease_id.assign(s, n), ++found;
     pending = field::other;
     return !done();
   }
   bool number(std::uint64_t v) {
-    if (depth == 1 && pending == field::lease_epoch) out.lease_epoch = v, ++found;
-    else if (depth == 1 && pending == field::attempt_index) out.attempt_index = v, ++found;
+    if (depth == lease_depth && pending == field::lease_epoch) out.lease_epoch = v, ++found;
+    else if (depth == lease_depth && pending == field::attempt_index) out.attempt_index = v, ++found;
     pending = field::other;
     return !done();
   }
@@ -143,7 +145,7 @@ struct lease_handler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, lease_han
   bool Uint64(std::uint64_t v) { return number(v); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     pending = field::other;
-    if (depth != 1) return true;
+    if (depth != lease_depth) return true;
     std::string_view k(s, n);
     if (k == "execution_id") pending = field::execution_id;
     else if (k == "lease_id") pending = field::lease_id;
@@ -173,8 +175,10 @@ struct lease_handler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, lease_han
 
 } // namespace
 
-std::optional<lease> parse_lease(const std::string& body) {
-  lease_handler h;
+namespace {
+
+std::optional<lease> parse_lease_at(const std::string& body, int depth) {
+  lease_handler h(depth);
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(body.data(), body.size());
   reader.Parse(ms, h);
@@ -182,6 +186,27 @@ std::optional<lease> parse_lease(const std::string& body) {
   // the end; anything else is not a lease.
   if (!h.done()) return std::nullopt;
   return h.out;
+}
+
+} // namespace
+
+std::optional<lease> parse_lease(const std::string& body) { return parse_lease_at(body, 1); }
+
+std::optional<lease> parse_next_lease(const std::string& body) {
+  return parse_lease_at(body, 3);
+}
+
+std::string complete_with_next_body(const bench_options& o, const lease& l,
+                                    const std::string& worker_id,
+                                    const std::string& worker_instance_id) {
+  return "{\"lease_id\":" + json_string(l.lease_id) +
+         ",\"lease_epoch\":" + std::to_string(l.lease_epoch) +
+         ",\"attempt_index\":" + std::to_string(l.attempt_index) +
+         ",\"result\":\"\",\"next\":{\"worker_id\":" + json_string(worker_id) +
+         ",\"worker_instance_id\":" + json_string(worker_instance_id) +
+         ",\"lane_id\":" + json_string(o.lane) +
+         ",\"lease_ttl_ms\":" + std::to_string(o.lease_ttl_ms) +
+         ",\"wait_ms\":" + std::to_string(o.wait_ms) + "}}";
 }
 
 double micros(steady::time_point a, steady::time_point b) {
@@ -307,6 +332,71 @@ created_executions create_executions(bench_context& ctx, steady::time_point dead
     ctx.io.run();
     ctx.progress_line.end();
   }
+  if (ph.failed()) throw std::runtime_error(what + ": " + ph.error());
+  if (s->out.created != total)
+    throw std::runtime_error(what + ": created " + std::to_string(s->out.created) + " of " +
+                             std::to_string(total));
+  return std::move(s->out);
+}
+
+created_executions create_executions_batched(bench_context& ctx, steady::time_point deadline,
+                                             const std::string& what, const std::string& lane,
+                                             const std::string& payload_json, int total,
+                                             int batch, int in_flight) {
+  struct state {
+    std::vector<std::shared_ptr<http_connection>> conns;
+    created_executions out;
+    int sent = 0;
+    int open = 0;
+  };
+  auto s = std::make_shared<state>();
+  phase ph(ctx, deadline, [s] {
+    for (auto& c : s->conns) c->close();
+  });
+  const int requests = (total + batch - 1) / batch;
+  std::function<void(std::shared_ptr<http_connection>)> next =
+      [&](std::shared_ptr<http_connection> conn) {
+        if (!ph.running() || s->sent >= total) {
+          if (--s->open == 0) ph.finish();
+          return;
+        }
+        const int n = std::min(batch, total - s->sent);
+        s->sent += n;
+        std::string body = "{\"executions\":[";
+        for (int i = 0; i < n; ++i) {
+          if (i) body += ',';
+          body += create_body(ctx.options, lane, payload_json);
+        }
+        body += "]}";
+        conn->send(http::verb::post, "/v1/executions/batch", std::move(body), request_timeout,
+                   [&, conn, n](http_reply& r) {
+                     // Every item must be Created: count the item statuses.
+                     int created = 0;
+                     for (auto at = r.body.find("\"status\":201"); at != std::string::npos;
+                          at = r.body.find("\"status\":201", at + 1))
+                       ++created;
+                     if (r.ec || r.status != 200 || created != n) {
+                       ph.fail(describe_failure("batch create", r));
+                     } else {
+                       s->out.created += n;
+                       s->out.latency_us.push_back(micros(r.sent, r.done));
+                       s->out.last_done = r.done;
+                       for (int i = 0; i < n; ++i) ctx.progress_line.add();
+                     }
+                     next(conn);
+                   });
+      };
+
+  s->out.start = steady::now();
+  ph.start();
+  for (int i = 0; i < std::max(1, std::min(in_flight, requests)); ++i) {
+    s->conns.push_back(std::make_shared<http_connection>(ctx.io, *ctx.node));
+    ++s->open;
+  }
+  for (auto& c : s->conns) next(c);
+  ctx.io.restart();
+  ctx.io.run();
+  ctx.progress_line.end();
   if (ph.failed()) throw std::runtime_error(what + ": " + ph.error());
   if (s->out.created != total)
     throw std::runtime_error(what + ": created " + std::to_string(s->out.created) + " of " +

@@ -47,6 +47,13 @@ std::string complete_body(const lease& l);
 // 201 {"Created":{"execution_id":...}} -> the id; nullopt otherwise.
 std::optional<std::string> parse_created_id(const std::string& body);
 std::optional<lease> parse_lease(const std::string& body);
+// The first lease of a complete-with-next answer ({"outcome":..,"next":[..]});
+// nullopt when `next` is empty.
+std::optional<lease> parse_next_lease(const std::string& body);
+// complete_body plus a `next` for this worker on --lane (long-polls wait_ms).
+std::string complete_with_next_body(const bench_options& o, const lease& l,
+                                    const std::string& worker_id,
+                                    const std::string& worker_instance_id);
 
 double micros(steady::time_point a, steady::time_point b);
 std::string describe_failure(const std::string& what, const http_reply& r);
@@ -103,6 +110,12 @@ created_executions create_executions(bench_context& ctx, steady::time_point dead
                                      const std::string& what, const std::string& lane,
                                      const std::string& payload_json, int total, int in_flight,
                                      run_result* metered);
+
+// The same through POST /v1/executions/batch, `batch` creates per request.
+created_executions create_executions_batched(bench_context& ctx, steady::time_point deadline,
+                                             const std::string& what, const std::string& lane,
+                                             const std::string& payload_json, int total,
+                                             int batch, int in_flight);
 
 // Acquires with wait_ms 0 and completes until the lane answers 204, so a
 // run starts from an empty lane. Runs the io_context itself; returns how

@@ -145,6 +145,12 @@ int run_main(int argc, char** argv) {
       ->check(CLI::Range(0, 200'000));
   app.add_option("--seed-concurrency", o.seed_concurrency, "s1: creates in flight while seeding")
       ->check(CLI::Range(1, 1000));
+  app.add_option("--protocol", o.protocol,
+                 "s1: reference (create, acquire, complete per task) or extensions (batch "
+                 "create, complete with next)")
+      ->check(CLI::IsMember({"reference", "extensions"}));
+  app.add_option("--create-batch", o.create_batch, "s1 with --protocol extensions: creates per batch")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--lease-ttl-ms", o.lease_ttl_ms, "lease TTL asked by the workers")
       ->check(CLI::Range(1000, 3'600'000));
   app.add_option("--wait-ms", o.wait_ms, "s1, s2: acquire long-poll")

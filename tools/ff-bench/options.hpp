@@ -39,6 +39,12 @@ struct bench_options {
   int workers = 4;
   int payload_bytes = 4096;
   int seed_concurrency = 32;
+  // "reference": one create, acquire and complete request per task.
+  // "extensions" (docs/api-extensions.md): creates in batches of
+  // create_batch, and each complete carries a `next` that returns the
+  // worker's next lease.
+  std::string protocol = "reference";
+  int create_batch = 1000;
   int lease_ttl_ms = 30000;
   int wait_ms = 1000;  // acquire long-poll of the S1 workers and of the S2 worker
   int priority = 100;

@@ -84,6 +84,8 @@ void write_config(writer& w, const bench_options& o) {
   integer(w, "workers", o.workers);
   integer(w, "payload_bytes", o.payload_bytes);
   integer(w, "seed_concurrency", o.seed_concurrency);
+  str(w, "protocol", o.protocol);
+  integer(w, "create_batch", o.create_batch);
   integer(w, "lease_ttl_ms", o.lease_ttl_ms);
   integer(w, "wait_ms", o.wait_ms);
   integer(w, "priority", o.priority);

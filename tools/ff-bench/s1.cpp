@@ -1,6 +1,8 @@
 // Scenario 1, submit -> claim -> complete (benchmarks.md §3, small profile
 // of §7.2): seed N executions over REST, then W workers each looping
-// acquire (long-poll) -> complete on their own keep-alive connection.
+// acquire (long-poll) -> complete on their own keep-alive connection. With
+// --protocol extensions the seeding uses batch create and each complete
+// carries a `next`, so a busy worker makes one request per task.
 
 #include <unistd.h>
 
@@ -22,6 +24,7 @@ struct drain_state {
   std::vector<std::shared_ptr<http_connection>> conns;
   int target = 0;
   int completed = 0;
+  int claimed = 0; // leases handed out so far
   int active_workers = 0;
   std::uint64_t acquires = 0;
   std::uint64_t empty_acquires = 0;
@@ -40,12 +43,54 @@ void worker_done(const std::shared_ptr<drain_state>& s) {
   if (--s->active_workers == 0) s->ph->finish();
 }
 
+std::string worker_id_of(std::size_t i) { return "ff-bench-w" + std::to_string(i); }
+std::string instance_of(std::size_t i) {
+  return worker_id_of(i) + "-" + std::to_string(getpid());
+}
+
+// Completes `l`; with --protocol extensions the completion carries a
+// `next`, and the lease it returns is completed in turn without an acquire.
+void complete_lease(const std::shared_ptr<drain_state>& s, std::size_t i, const lease& l) {
+  const auto& o = s->ctx.options;
+  // Only while unclaimed work is left: a next that finds none would hold
+  // the completion's answer for wait_ms and stretch the run.
+  const bool with_next = o.protocol == "extensions" && s->claimed < s->target;
+  auto body = with_next ? complete_with_next_body(o, l, worker_id_of(i), instance_of(i))
+                        : complete_body(l);
+  auto timeout = request_timeout + (with_next ? std::chrono::milliseconds(o.wait_ms)
+                                              : std::chrono::milliseconds(0));
+  s->conns[i]->send(http::verb::post, complete_path(l.execution_id), std::move(body), timeout,
+                    [s, i, with_next](http_reply& c) {
+                      auto& ph = *s->ph;
+                      if (!ph.running()) return worker_done(s);
+                      if (c.ec || c.status != 200) {
+                        ph.fail(describe_failure("complete", c));
+                        return worker_done(s);
+                      }
+                      s->complete_us.push_back(micros(c.sent, c.done));
+                      ++s->completed;
+                      s->ctx.progress_line.add();
+                      if (s->completed == s->target) {
+                        s->last_complete = c.done;
+                        s->cpu.end(s->ctx, *s->result);
+                        s->ctx.progress_line.end();
+                      }
+                      if (with_next) {
+                        if (auto next = parse_next_lease(c.body)) {
+                          ++s->claimed;
+                          return complete_lease(s, i, *next);
+                        }
+                      }
+                      worker_loop(s, i);
+                    });
+}
+
 void worker_loop(const std::shared_ptr<drain_state>& s, std::size_t i) {
   auto& ph = *s->ph;
   if (!ph.running() || s->completed >= s->target) return worker_done(s);
   const auto& o = s->ctx.options;
-  const std::string worker_id = "ff-bench-w" + std::to_string(i);
-  const std::string instance = worker_id + "-" + std::to_string(getpid());
+  const std::string worker_id = worker_id_of(i);
+  const std::string instance = instance_of(i);
   auto conn = s->conns[i];
   ++s->acquires;
   conn->send(
@@ -63,24 +108,8 @@ void worker_loop(const std::shared_ptr<drain_state>& s, std::size_t i) {
           return worker_done(s);
         }
         s->acquire_us.push_back(micros(r.sent, r.done));
-        conn->send(http::verb::post, complete_path(l->execution_id), complete_body(*l),
-                   request_timeout, [s, i](http_reply& c) {
-                     auto& ph = *s->ph;
-                     if (!ph.running()) return worker_done(s);
-                     if (c.ec || c.status != 200) {
-                       ph.fail(describe_failure("complete", c));
-                       return worker_done(s);
-                     }
-                     s->complete_us.push_back(micros(c.sent, c.done));
-                     ++s->completed;
-                     s->ctx.progress_line.add();
-                     if (s->completed == s->target) {
-                       s->last_complete = c.done;
-                       s->cpu.end(s->ctx, *s->result);
-                       s->ctx.progress_line.end();
-                     }
-                     worker_loop(s, i);
-                   });
+        ++s->claimed;
+        complete_lease(s, i, *l);
       });
 }
 
@@ -94,8 +123,12 @@ run_result run_s1(bench_context& ctx, const std::string& label) {
     const std::string payload =
         json_byte_array(payload_blob(static_cast<std::size_t>(o.payload_bytes)));
     ctx.progress_line.begin(label + " seed", result.expected);
-    const auto seeded = create_executions(ctx, deadline, "seed", o.lane, payload, o.tasks,
-                                          o.seed_concurrency, /*metered=*/nullptr);
+    const auto seeded =
+        o.protocol == "extensions"
+            ? create_executions_batched(ctx, deadline, "seed", o.lane, payload, o.tasks,
+                                        o.create_batch, o.seed_concurrency)
+            : create_executions(ctx, deadline, "seed", o.lane, payload, o.tasks,
+                                o.seed_concurrency, /*metered=*/nullptr);
     result.extra("submit_wall_ms", micros(seeded.start, steady::now()) / 1000.0);
 
     auto s = std::make_shared<drain_state>(ctx);
