@@ -206,7 +206,7 @@ std::string complete_with_next_body(const bench_options& o, const lease& l,
          ",\"worker_instance_id\":" + json_string(worker_instance_id) +
          ",\"lane_id\":" + json_string(o.lane) +
          ",\"lease_ttl_ms\":" + std::to_string(o.lease_ttl_ms) +
-         ",\"wait_ms\":" + std::to_string(o.wait_ms) + "}}";
+         ",\"wait_ms\":0}}";
 }
 
 double micros(steady::time_point a, steady::time_point b) {

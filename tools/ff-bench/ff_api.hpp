@@ -50,7 +50,9 @@ std::optional<lease> parse_lease(const std::string& body);
 // The first lease of a complete-with-next answer ({"outcome":..,"next":[..]});
 // nullopt when `next` is empty.
 std::optional<lease> parse_next_lease(const std::string& body);
-// complete_body plus a `next` for this worker on --lane (long-polls wait_ms).
+// complete_body plus a `next` for this worker on --lane. The next does not
+// wait: it would hold the completion's answer while the lane is empty, so
+// a worker that gets no lease goes back to acquire's long-poll.
 std::string complete_with_next_body(const bench_options& o, const lease& l,
                                     const std::string& worker_id,
                                     const std::string& worker_instance_id);

@@ -52,14 +52,11 @@ std::string instance_of(std::size_t i) {
 // `next`, and the lease it returns is completed in turn without an acquire.
 void complete_lease(const std::shared_ptr<drain_state>& s, std::size_t i, const lease& l) {
   const auto& o = s->ctx.options;
-  // Only while unclaimed work is left: a next that finds none would hold
-  // the completion's answer for wait_ms and stretch the run.
   const bool with_next = o.protocol == "extensions" && s->claimed < s->target;
   auto body = with_next ? complete_with_next_body(o, l, worker_id_of(i), instance_of(i))
                         : complete_body(l);
-  auto timeout = request_timeout + (with_next ? std::chrono::milliseconds(o.wait_ms)
-                                              : std::chrono::milliseconds(0));
-  s->conns[i]->send(http::verb::post, complete_path(l.execution_id), std::move(body), timeout,
+  s->conns[i]->send(http::verb::post, complete_path(l.execution_id), std::move(body),
+                    request_timeout,
                     [s, i, with_next](http_reply& c) {
                       auto& ph = *s->ph;
                       if (!ph.running()) return worker_done(s);
