@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include "http/error_mapping.hpp"
+
 namespace ff {
 
 void write_signals(json_writer& w, const std::vector<delivered_signal>& signals) {
@@ -19,6 +21,17 @@ void write_signals(json_writer& w, const std::vector<delivered_signal>& signals)
     w.EndObject();
   }
   w.EndArray();
+}
+
+void write_error_members(json_writer& w, const engine_error& error) {
+  auto e = render_error(error);
+  write_u64(w, "status", e.status);
+  write_field(w, "error", e.error);
+  if (!e.kind.empty()) write_field(w, "kind", e.kind);
+  if (e.retryable >= 0) {
+    write_key(w, "retryable");
+    w.Bool(e.retryable == 1);
+  }
 }
 
 std::string encode_claimed_lease(const claimed_lease& l) {

@@ -7,10 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "core/engine_error.hpp"
 #include "core/lease.hpp"
 #include "http/json_codec.hpp"
 
 namespace ff {
+
+// An error inside a larger answer (a batch item, a `next` that failed):
+// "status", "error", and "kind" / "retryable" as error_response writes them.
+void write_error_members(json_writer& w, const engine_error& e);
 
 // [{"signal_id","signal_name","source_identity","payload":[bytes]}, ...]
 void write_signals(json_writer& w, const std::vector<delivered_signal>& signals);

@@ -1,7 +1,7 @@
 #include "http/codecs/executions_batch_codec.hpp"
 
-#include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
+#include "http/response_encoding.hpp"
 
 namespace ff {
 
@@ -77,14 +77,7 @@ std::string encode_create_batch(const std::vector<expected<create_execution_outc
       write_u64(w, "status", r->created ? 201 : 200);
       write_create_outcome_member(w, *r);
     } else {
-      auto e = render_error(r.error());
-      write_u64(w, "status", e.status);
-      write_field(w, "error", e.error);
-      if (!e.kind.empty()) write_field(w, "kind", e.kind);
-      if (e.retryable >= 0) {
-        write_key(w, "retryable");
-        w.Bool(e.retryable == 1);
-      }
+      write_error_members(w, r.error());
     }
     w.EndObject();
   }

@@ -1,6 +1,5 @@
 #include "http/codecs/lease_ops_codec.hpp"
 
-#include "http/error_mapping.hpp"
 #include "http/json_codec.hpp"
 #include "http/response_encoding.hpp"
 
@@ -144,16 +143,9 @@ void write_next(json_writer& w, const next_leases* next) {
   write_key(w, "next");
   write_leases(w, next->leases);
   if (next->error) {
-    auto e = render_error(*next->error);
     write_key(w, "next_error");
     w.StartObject();
-    write_u64(w, "status", e.status);
-    write_field(w, "error", e.error);
-    if (!e.kind.empty()) write_field(w, "kind", e.kind);
-    if (e.retryable >= 0) {
-      write_key(w, "retryable");
-      w.Bool(e.retryable == 1);
-    }
+    write_error_members(w, *next->error);
     w.EndObject();
   }
 }
