@@ -282,10 +282,16 @@ steady::time_point connect_all_then_run(bench_context& ctx, phase& ph, run_resul
   return start;
 }
 
-created_executions create_executions(bench_context& ctx, steady::time_point deadline,
-                                     const std::string& what, const std::string& lane,
-                                     const std::string& payload_json, int total, int in_flight,
-                                     run_result* metered) {
+namespace {
+
+// Sends `total` creates over min(in_flight, requests) keep-alive
+// connections, each sending its next request once the last is answered:
+// one POST /v1/executions per create when `batch` is 0, else
+// POST /v1/executions/batch with up to `batch` creates.
+created_executions send_creates(bench_context& ctx, steady::time_point deadline,
+                                const std::string& what, const std::string& lane,
+                                const std::string& payload_json, int total, int batch,
+                                int in_flight, run_result* metered) {
   struct state {
     std::vector<std::shared_ptr<http_connection>> conns;
     created_executions out;
@@ -297,22 +303,47 @@ created_executions create_executions(bench_context& ctx, steady::time_point dead
   phase ph(ctx, deadline, [s] {
     for (auto& c : s->conns) c->close();
   });
+  const int requests = batch > 0 ? (total + batch - 1) / batch : total;
   std::function<void(std::shared_ptr<http_connection>)> next =
       [&](std::shared_ptr<http_connection> conn) {
         if (!ph.running() || s->sent >= total) {
           if (--s->open == 0) ph.finish();
           return;
         }
-        ++s->sent;
-        conn->send(http::verb::post, "/v1/executions", create_body(ctx.options, lane, payload_json),
-                   request_timeout, [&, conn](http_reply& r) {
-                     if (r.ec || r.status != 201 || !parse_created_id(r.body)) {
-                       ph.fail(describe_failure("create", r));
+        const int n = batch > 0 ? std::min(batch, total - s->sent) : 1;
+        s->sent += n;
+        std::string path = "/v1/executions", body;
+        if (batch > 0) {
+          path += "/batch";
+          body = "{\"executions\":[";
+          for (int i = 0; i < n; ++i) {
+            if (i) body += ',';
+            body += create_body(ctx.options, lane, payload_json);
+          }
+          body += "]}";
+        } else {
+          body = create_body(ctx.options, lane, payload_json);
+        }
+        conn->send(http::verb::post, path, std::move(body), request_timeout,
+                   [&, conn, n](http_reply& r) {
+                     bool ok = !r.ec;
+                     if (ok && batch > 0) {
+                       // Every item must be Created: count the item statuses.
+                       int created = 0;
+                       for (auto at = r.body.find("\"status\":201"); at != std::string::npos;
+                            at = r.body.find("\"status\":201", at + 1))
+                         ++created;
+                       ok = r.status == 200 && created == n;
+                     } else if (ok) {
+                       ok = r.status == 201 && parse_created_id(r.body).has_value();
+                     }
+                     if (!ok) {
+                       ph.fail(describe_failure(batch > 0 ? "batch create" : "create", r));
                      } else {
-                       ++s->out.created;
+                       s->out.created += n;
                        s->out.latency_us.push_back(micros(r.sent, r.done));
                        s->out.last_done = r.done;
-                       ctx.progress_line.add();
+                       for (int i = 0; i < n; ++i) ctx.progress_line.add();
                      }
                      next(conn);
                    });
@@ -320,7 +351,7 @@ created_executions create_executions(bench_context& ctx, steady::time_point dead
 
   s->out.start = steady::now();
   ph.start();
-  for (int i = 0; i < std::max(1, std::min(in_flight, total)); ++i) {
+  for (int i = 0; i < std::max(1, std::min(in_flight, requests)); ++i) {
     s->conns.push_back(std::make_shared<http_connection>(ctx.io, *ctx.node));
     ++s->open;
   }
@@ -339,69 +370,20 @@ created_executions create_executions(bench_context& ctx, steady::time_point dead
   return std::move(s->out);
 }
 
+} // namespace
+
+created_executions create_executions(bench_context& ctx, steady::time_point deadline,
+                                     const std::string& what, const std::string& lane,
+                                     const std::string& payload_json, int total, int in_flight,
+                                     run_result* metered) {
+  return send_creates(ctx, deadline, what, lane, payload_json, total, 0, in_flight, metered);
+}
+
 created_executions create_executions_batched(bench_context& ctx, steady::time_point deadline,
                                              const std::string& what, const std::string& lane,
                                              const std::string& payload_json, int total,
                                              int batch, int in_flight) {
-  struct state {
-    std::vector<std::shared_ptr<http_connection>> conns;
-    created_executions out;
-    int sent = 0;
-    int open = 0;
-  };
-  auto s = std::make_shared<state>();
-  phase ph(ctx, deadline, [s] {
-    for (auto& c : s->conns) c->close();
-  });
-  const int requests = (total + batch - 1) / batch;
-  std::function<void(std::shared_ptr<http_connection>)> next =
-      [&](std::shared_ptr<http_connection> conn) {
-        if (!ph.running() || s->sent >= total) {
-          if (--s->open == 0) ph.finish();
-          return;
-        }
-        const int n = std::min(batch, total - s->sent);
-        s->sent += n;
-        std::string body = "{\"executions\":[";
-        for (int i = 0; i < n; ++i) {
-          if (i) body += ',';
-          body += create_body(ctx.options, lane, payload_json);
-        }
-        body += "]}";
-        conn->send(http::verb::post, "/v1/executions/batch", std::move(body), request_timeout,
-                   [&, conn, n](http_reply& r) {
-                     // Every item must be Created: count the item statuses.
-                     int created = 0;
-                     for (auto at = r.body.find("\"status\":201"); at != std::string::npos;
-                          at = r.body.find("\"status\":201", at + 1))
-                       ++created;
-                     if (r.ec || r.status != 200 || created != n) {
-                       ph.fail(describe_failure("batch create", r));
-                     } else {
-                       s->out.created += n;
-                       s->out.latency_us.push_back(micros(r.sent, r.done));
-                       s->out.last_done = r.done;
-                       for (int i = 0; i < n; ++i) ctx.progress_line.add();
-                     }
-                     next(conn);
-                   });
-      };
-
-  s->out.start = steady::now();
-  ph.start();
-  for (int i = 0; i < std::max(1, std::min(in_flight, requests)); ++i) {
-    s->conns.push_back(std::make_shared<http_connection>(ctx.io, *ctx.node));
-    ++s->open;
-  }
-  for (auto& c : s->conns) next(c);
-  ctx.io.restart();
-  ctx.io.run();
-  ctx.progress_line.end();
-  if (ph.failed()) throw std::runtime_error(what + ": " + ph.error());
-  if (s->out.created != total)
-    throw std::runtime_error(what + ": created " + std::to_string(s->out.created) + " of " +
-                             std::to_string(total));
-  return std::move(s->out);
+  return send_creates(ctx, deadline, what, lane, payload_json, total, batch, in_flight, nullptr);
 }
 
 std::uint64_t drain_lane(bench_context& ctx, std::chrono::steady_clock::time_point deadline) {
